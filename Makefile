@@ -1,0 +1,41 @@
+# keras_seq development tasks. `make demo` and `make test` set up .venv first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of torch: an unpinned torch pulls a multi-GB CUDA build.
+TORCH_PIN := torch==2.13.0
+BACKENDS := tensorflow jax torch
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint format test-tensorflow test-jax test-torch clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_PIN)"
+	$(BIN)/python -m pip install --quiet -e ".[all,dev]" "$(TORCH_PIN)"
+	touch $@
+
+demo: setup
+	$(BIN)/keras-seq demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# pytest exits 5 when it collects nothing: make treats any non-zero exit,
+# 5 included, as a failure.
+test-%: setup
+	KERAS_BACKEND=$* $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test: lint $(addprefix test-,$(BACKENDS))
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

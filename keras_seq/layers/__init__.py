@@ -1,0 +1,4 @@
+"""Reusable recurrent blocks."""
+
+from keras_seq.layers.attention_decoder import AttentionDecoder
+from keras_seq.layers.recurrent_stack import RecurrentStack

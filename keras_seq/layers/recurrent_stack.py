@@ -1,0 +1,294 @@
+"""RecurrentStack: stacked, optionally bidirectional SimpleRNN, LSTM or GRU.
+
+The block under every keras_seq model: encoders, language models and the
+recurrent half of `AttentionDecoder`. It composes the Keras recurrent layers
+so that each layer keeps its backend's fused kernel, and adds the two things a
+sequence model needs from a stack: every layer's final state, and a `step`
+method that advances the whole stack by one token with the same weights.
+"""
+
+import keras
+
+from keras_seq.utils.argument_validation import check_choice
+from keras_seq.utils.argument_validation import check_positive_int
+from keras_seq.utils.argument_validation import check_rank
+from keras_seq.utils.argument_validation import check_rate
+
+CELL_LAYERS = {
+    "simple_rnn": keras.layers.SimpleRNN,
+    "lstm": keras.layers.LSTM,
+    "gru": keras.layers.GRU,
+}
+# Names of the state tensors each cell carries, in Keras's order.
+CELL_STATE_NAMES = {
+    "simple_rnn": ["h"],
+    "lstm": ["h", "c"],
+    "gru": ["h"],
+}
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class RecurrentStack(keras.layers.Layer):
+    """A stack of recurrent layers that returns every layer's final state.
+
+    Each of the `num_layers` layers is a `keras.layers.SimpleRNN`, `LSTM` or
+    `GRU` (wrapped in `keras.layers.Bidirectional` when `bidirectional=True`),
+    so each keeps the fused kernel its backend provides. The first layer reads
+    `inputs` of shape `(batch_size, timesteps, features)`; every later layer
+    reads the full output sequence of the layer below, after `dropout`.
+
+    Masking: a boolean `mask` of shape `(batch_size, timesteps)` (or the mask
+    that a `keras.layers.Embedding(mask_zero=True)` or `Masking` layer
+    attaches) is passed to every layer, so masked steps neither update the
+    state nor count towards the last output, and it is propagated to the
+    output when `return_sequences=True`.
+
+    States: `return_state=True` returns `(outputs, states)`, where `states`
+    holds one list per layer, in order from the bottom layer up. Each list is
+    `[h, c]` for `"lstm"` and `[h]` for `"gru"` and `"simple_rnn"`, each tensor
+    of shape `(batch_size, units)`; a bidirectional layer lists the forward
+    states, then the backward ones (`[h_fwd, c_fwd, h_bwd, c_bwd]`). The same
+    structure is accepted as `initial_state` and by `step`.
+
+    Args:
+        cell: str. The recurrent layer of every level: `"lstm"`, `"gru"` or
+            `"simple_rnn"`.
+        units: int. The state size of each layer (of each direction, when
+            bidirectional).
+        num_layers: int. How many recurrent layers are stacked. Defaults to
+            `1`.
+        bidirectional: bool. Whether each layer reads the sequence in both
+            directions and concatenates the two outputs, giving
+            `2 * units` features. Defaults to `False`.
+        dropout: float. Dropout rate applied to the output sequence of every
+            layer but the last, during training (the `dropout` of
+            `torch.nn.LSTM`). Defaults to `0.0`.
+        return_sequences: bool. Whether to return the top layer's output at
+            every step, `(batch_size, timesteps, features)`, or only its last
+            output, `(batch_size, features)`. Defaults to `True`.
+        return_state: bool. Whether to also return every layer's final state.
+            Defaults to `False`.
+        **kwargs: other keyword arguments of `keras.layers.Layer`, such as
+            `name` and `dtype`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    import keras_seq
+
+    stack = keras_seq.layers.RecurrentStack(
+        "lstm", units=32, num_layers=2, bidirectional=True, return_state=True
+    )
+    outputs, states = stack(np.random.rand(4, 10, 8).astype("float32"))
+    outputs.shape  # (4, 10, 64)
+    [len(s) for s in states]  # [4, 4]: h and c, forward and backward
+    ```
+
+    Reference:
+    - [Graves et al., 2013](https://arxiv.org/abs/1303.5778) (deep and
+      bidirectional recurrent networks)
+    """
+
+    def __init__(
+        self,
+        cell,
+        units,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        return_sequences=True,
+        return_state=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.cell = check_choice("cell", cell, tuple(CELL_LAYERS))
+        self.units = check_positive_int("units", units)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.bidirectional = bool(bidirectional)
+        self.dropout = check_rate("dropout", dropout)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.supports_masking = True
+
+        # === Layers ===
+        self.recurrent_layers = []
+        self.dropout_layers = []
+        for index in range(self.num_layers):
+            is_top = index == self.num_layers - 1
+            layer = CELL_LAYERS[self.cell](
+                self.units,
+                return_sequences=self.return_sequences or not is_top,
+                return_state=True,
+                dtype=self.dtype_policy,
+                name=f"{self.cell}_{index}",
+            )
+            if self.bidirectional:
+                layer = keras.layers.Bidirectional(
+                    layer,
+                    dtype=self.dtype_policy,
+                    name=f"bidirectional_{index}",
+                )
+            self.recurrent_layers.append(layer)
+            if not is_top:
+                self.dropout_layers.append(
+                    keras.layers.Dropout(
+                        self.dropout,
+                        dtype=self.dtype_policy,
+                        name=f"dropout_{index}",
+                    )
+                )
+
+    @property
+    def state_names(self):
+        """The names of one layer's state tensors, e.g. `["h", "c"]`."""
+        names = CELL_STATE_NAMES[self.cell]
+        if self.bidirectional:
+            return [f"{n}_forward" for n in names] + [
+                f"{n}_backward" for n in names
+            ]
+        return list(names)
+
+    @property
+    def output_dim(self):
+        """The number of features of the stack's output."""
+        return 2 * self.units if self.bidirectional else self.units
+
+    def build(self, inputs_shape, initial_state_shape=None):
+        check_rank(
+            "inputs",
+            keras.KerasTensor(inputs_shape),
+            3,
+            "(batch_size, timesteps, features)",
+        )
+        shape = tuple(inputs_shape)
+        for layer in self.recurrent_layers:
+            layer.build(shape)
+            shape = (shape[0], shape[1], self.output_dim)
+
+    def call(self, inputs, initial_state=None, mask=None, training=None):
+        check_rank("inputs", inputs, 3, "(batch_size, timesteps, features)")
+        if initial_state is not None:
+            self.check_state(initial_state, name="initial_state")
+        x = inputs
+        states = []
+        for index, layer in enumerate(self.recurrent_layers):
+            layer_state = None
+            if initial_state is not None:
+                layer_state = list(initial_state[index])
+            x, *layer_states = layer(
+                x, initial_state=layer_state, mask=mask, training=training
+            )
+            states.append(list(layer_states))
+            if index < len(self.dropout_layers):
+                x = self.dropout_layers[index](x, training=training)
+        if self.return_state:
+            return x, states
+        return x
+
+    def compute_mask(self, inputs, mask=None):
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            state_masks = [
+                [None] * len(self.state_names) for _ in self.recurrent_layers
+            ]
+            return output_mask, state_masks
+        return output_mask
+
+    def get_initial_state(self, batch_size):
+        """Returns an all-zeros state for `batch_size` sequences."""
+        return [
+            [
+                keras.ops.zeros((batch_size, self.units), self.compute_dtype)
+                for _ in self.state_names
+            ]
+            for _ in self.recurrent_layers
+        ]
+
+    def step(self, inputs, states):
+        """Advances every layer by one time step, with the stack's weights.
+
+        This runs each layer's cell once, at inference (no dropout), so that
+        a decoding loop can feed one token at a time; running `step` over a
+        sequence gives the outputs of `call` over the same sequence.
+
+        Args:
+            inputs: tensor of shape `(batch_size, features)`, one time step.
+            states: the per-layer state lists, as `call` returns them with
+                `return_state=True` or `get_initial_state` makes them.
+
+        Returns:
+            A tuple `(outputs, states)`: the top layer's output, of shape
+            `(batch_size, units)`, and the new per-layer states.
+        """
+        if self.bidirectional:
+            raise ValueError(
+                "`step` advances a stack one token forward, which a "
+                "bidirectional stack cannot do: it needs the whole sequence. "
+                "Received a RecurrentStack with `bidirectional=True`; call it "
+                "on the full sequence instead."
+            )
+        check_rank("inputs", inputs, 2, "(batch_size, features)")
+        self.check_state(states, name="states")
+        if not self.built:
+            self.build((None, None, inputs.shape[-1]))
+        x = inputs
+        new_states = []
+        for layer, layer_state in zip(self.recurrent_layers, states):
+            x, layer_state = layer.cell(x, list(layer_state), training=False)
+            if not isinstance(layer_state, (list, tuple)):
+                layer_state = [layer_state]
+            new_states.append(list(layer_state))
+        return x, new_states
+
+    def check_state(self, states, name="initial_state"):
+        """Raises a `ValueError` naming `name` unless `states` fits the stack.
+
+        The expected structure is one list per layer, each holding the
+        tensors listed by `state_names`, each of shape `(batch_size, units)`.
+        """
+        expected = (
+            f"a list of {self.num_layers} per-layer state list(s), each "
+            f"holding {len(self.state_names)} tensor(s) "
+            f"[{', '.join(self.state_names)}] of shape (batch_size, "
+            f"{self.units})"
+        )
+
+        def fail(detail):
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`: expected "
+                f"{expected}; {detail}."
+            )
+
+        if not isinstance(states, (list, tuple)):
+            fail(f"got {type(states).__name__}")
+        if len(states) != self.num_layers:
+            fail(f"got a {type(states).__name__} of {len(states)} entries")
+        for index, layer_state in enumerate(states):
+            if not isinstance(layer_state, (list, tuple)):
+                fail(
+                    f"entry {index} is a {type(layer_state).__name__}, not a "
+                    "list"
+                )
+            if len(layer_state) != len(self.state_names):
+                fail(f"entry {index} holds {len(layer_state)} tensor(s)")
+            for tensor in layer_state:
+                shape = getattr(tensor, "shape", None)
+                if shape is None or len(shape) != 2 or shape[-1] != self.units:
+                    got = None if shape is None else tuple(shape)
+                    fail(f"entry {index} holds a tensor of shape {got}")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "cell": self.cell,
+                "units": self.units,
+                "num_layers": self.num_layers,
+                "bidirectional": self.bidirectional,
+                "dropout": self.dropout,
+                "return_sequences": self.return_sequences,
+                "return_state": self.return_state,
+            }
+        )
+        return config

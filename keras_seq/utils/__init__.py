@@ -1,0 +1,1 @@
+"""Private helpers shared by keras_seq's subpackages."""

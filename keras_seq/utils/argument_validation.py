@@ -1,0 +1,90 @@
+"""Argument checks that raise the same clear errors everywhere.
+
+Every public constructor and call in keras_seq validates its arguments at the
+boundary with these helpers, so that a user reads one sentence naming the
+argument, the value received and what was expected — never a stack trace
+from deep inside a backend.
+"""
+
+import numbers
+
+
+def _describe(value):
+    if isinstance(value, str):
+        return repr(value)
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"a tensor of shape {tuple(shape)}"
+    return f"{value!r} (of type {type(value).__name__})"
+
+
+def invalid_argument(name, value, expected):
+    """Returns a `ValueError` naming `name`, `value` and what was expected."""
+    return ValueError(
+        f"Received an invalid value for argument `{name}`: expected "
+        f"{expected}, got {_describe(value)}."
+    )
+
+
+def check_positive_int(name, value):
+    """Checks that `value` is a positive integer (not a bool) and returns it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"Received an invalid type for argument `{name}`: expected a "
+            f"positive integer, got {_describe(value)}."
+        )
+    if value <= 0:
+        raise invalid_argument(name, value, "a positive integer")
+    return int(value)
+
+
+def check_optional_positive_int(name, value):
+    """Like `check_positive_int`, but `None` is allowed and passed through."""
+    if value is None:
+        return None
+    return check_positive_int(name, value)
+
+
+def check_rate(name, value):
+    """Checks a dropout-style rate in `[0, 1)` and returns it as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"Received an invalid type for argument `{name}`: expected a "
+            f"float in [0, 1), got {_describe(value)}."
+        )
+    if not 0.0 <= value < 1.0:
+        raise invalid_argument(name, value, "a float in [0, 1)")
+    return float(value)
+
+
+def check_choice(name, value, choices):
+    """Checks that `value` is one of the strings in `choices` and returns it.
+
+    The comparison ignores case, so `"LSTM"` selects `"lstm"`.
+    """
+    expected = "one of " + ", ".join(repr(c) for c in choices)
+    if not isinstance(value, str):
+        raise TypeError(
+            f"Received an invalid type for argument `{name}`: expected "
+            f"{expected}, got {_describe(value)}."
+        )
+    normalized = value.lower()
+    if normalized not in choices:
+        raise invalid_argument(name, value, expected)
+    return normalized
+
+
+def check_rank(name, tensor, rank, description):
+    """Checks the static rank of `tensor`; `description` names the axes."""
+    shape = getattr(tensor, "shape", None)
+    if shape is None:
+        raise TypeError(
+            f"Received an invalid type for argument `{name}`: expected a "
+            f"tensor of rank {rank} {description}, got {_describe(tensor)}."
+        )
+    if len(shape) != rank:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: expected a "
+            f"tensor of rank {rank} {description}, got a tensor of shape "
+            f"{tuple(shape)} (rank {len(shape)})."
+        )
