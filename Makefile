@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 BACKENDS := tensorflow jax torch
 PYTEST_ARGS ?=
+# The real datasets beside the checkout (see ../shared/data/README.md).
+export KERAS_SEQ_DATA_DIR ?= $(abspath ../shared/data)
 
 .PHONY: setup demo test lint format test-tensorflow test-jax test-torch clean
 
@@ -20,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/keras-seq demo
+	$(BIN)/keras-seq demo --out report
 
 lint: setup
 	$(BIN)/ruff check .
@@ -33,7 +35,9 @@ format: setup
 # pytest exits 5 when it collects nothing: make treats any non-zero exit,
 # 5 included, as a failure.
 test-%: setup
-	KERAS_BACKEND=$* $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	@echo "== pytest on the $* backend"
+	KERAS_BACKEND=$* $(BIN)/python -m pytest -q -p no:cacheprovider \
+		--durations=5 $(PYTEST_ARGS)
 
 test: lint $(addprefix test-,$(BACKENDS))
 

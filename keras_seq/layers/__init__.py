@@ -2,3 +2,5 @@
 
 from keras_seq.layers.attention_decoder import AttentionDecoder
 from keras_seq.layers.recurrent_stack import RecurrentStack
+
+__all__ = ["AttentionDecoder", "RecurrentStack"]

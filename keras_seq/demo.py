@@ -1,0 +1,228 @@
+"""The main job: `keras-seq demo` trains what keras_seq has on real data.
+
+Today keras_seq has its recurrent blocks, so the demo:
+1. trains a `RecurrentStack` classifier on MNIST rows (each image row one
+   time step), with the evaluation protocol of `shared/data/README.md`:
+   4,500 training images, 500 for validation, the official 10,000 for test;
+2. checks that `AttentionDecoder.step`, token by token, reproduces the
+   teacher-forced `call`, for both attention scores.
+
+It writes `summary.json` and a training-curve PNG to the output directory.
+The applications and the HTML report join it as they are built.
+"""
+
+import gzip
+import hashlib
+import os
+import time
+
+import keras
+import numpy as np
+
+from keras_seq.layers import AttentionDecoder
+from keras_seq.layers import RecurrentStack
+from keras_seq.utils.file_utils import atomic_write_bytes
+from keras_seq.utils.file_utils import atomic_write_json
+
+# File name -> sha256, from shared/data/README.md.
+MNIST_FILES = {
+    "train-subset-5k.csv.gz": (
+        "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "167310007f03058885c7e95e6c0b19c20de5c7fd3031f4cbdadc9014a523d80b"
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "fc607395669ec21321ea83e4b82c0544b7e8e63ff5b34337c06bc0a17cc0da3c"
+    ),
+}
+NOT_YET_BUILT = (
+    "RowClassifier, TextGenerator, Seq2SeqTranslator, ImageCaptioner, "
+    "VideoFramePredictor and the HTML report"
+)
+
+
+def _read_verified(path):
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"MNIST file not found: {path}. Point the demo at a directory "
+            "holding mnist/ with `--data-dir` or KERAS_SEQ_DATA_DIR."
+        )
+    with open(path, "rb") as file:
+        data = file.read()
+    expected = MNIST_FILES[os.path.basename(path)]
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise ValueError(
+            f"Checksum mismatch for {path}: expected sha256 {expected}, got "
+            f"{actual}. The file is corrupted or not the original."
+        )
+    return gzip.decompress(data)
+
+
+def _read_idx(path):
+    data = _read_verified(path)
+    rank = data[3]
+    dims = [
+        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(rank)
+    ]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+def load_mnist_rows(data_dir):
+    """The MNIST-rows protocol split from a local copy of the data.
+
+    Returns `((x_train, y_train), (x_val, y_val), (x_test, y_test))`, images
+    `(n, 28, 28)` uint8 and labels `(n,)` uint8.
+    """
+    mnist_dir = os.path.join(data_dir, "mnist")
+    table = np.loadtxt(
+        _read_verified(os.path.join(mnist_dir, "train-subset-5k.csv.gz"))
+        .decode()
+        .splitlines(),
+        delimiter=",",
+        dtype=np.uint8,
+    )
+    order = np.random.default_rng(1234).permutation(len(table))
+    images = table[order, :784].reshape(-1, 28, 28)
+    labels = table[order, 784]
+    x_test = _read_idx(os.path.join(mnist_dir, "t10k-images-idx3-ubyte.gz"))
+    y_test = _read_idx(os.path.join(mnist_dir, "t10k-labels-idx1-ubyte.gz"))
+    return (
+        (images[:-500], labels[:-500]),
+        (images[-500:], labels[-500:]),
+        (x_test, y_test),
+    )
+
+
+def _stage(message):
+    print(f"\n== {message}", flush=True)
+    return time.perf_counter()
+
+
+def _done(start):
+    print(f"   done in {time.perf_counter() - start:.1f}s", flush=True)
+
+
+def _plot_history(history, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(8, 3))
+    for axis, metric in zip(axes, ("loss", "accuracy")):
+        axis.plot(history[metric], label="train")
+        axis.plot(history[f"val_{metric}"], label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(metric)
+        axis.legend()
+    figure.tight_layout()
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def train_mnist_rows(data_dir, out_dir, quick):
+    """Trains and evaluates a RecurrentStack classifier on MNIST rows."""
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_mnist_rows(
+        data_dir
+    )
+    print(
+        f"   train {x_train.shape}, validation {x_val.shape}, "
+        f"test {x_test.shape}"
+    )
+    units = 64 if quick else 128  # state size of the LSTM
+    epochs = 3 if quick else 10  # passes over the 4,500 training images
+    inputs = keras.Input((28, 28), name="images")
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = RecurrentStack("lstm", units, return_sequences=False)(x)
+    outputs = keras.layers.Dense(10, activation="softmax")(x)
+    model = keras.Model(inputs, outputs, name="mnist_rows_lstm")
+    model.compile(
+        optimizer=keras.optimizers.Adam(2e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        x_train,
+        y_train,
+        validation_data=(x_val, y_val),
+        batch_size=64,
+        epochs=epochs,
+        verbose=2,
+    )
+    test_loss, test_accuracy = model.evaluate(
+        x_test, y_test, batch_size=256, verbose=0
+    )
+    print(f"   test accuracy {test_accuracy:.4f} (10,000 official images)")
+    _plot_history(
+        history.history, os.path.join(out_dir, "mnist_rows_history.png")
+    )
+    return {
+        "units": units,
+        "epochs": epochs,
+        "train_examples": int(len(x_train)),
+        "test_examples": int(len(x_test)),
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "history": {
+            k: [float(v) for v in vs] for k, vs in history.history.items()
+        },
+    }
+
+
+def check_decoder_parity():
+    """Max |step - call| of AttentionDecoder over padded encoder inputs."""
+    rng = np.random.default_rng(0)
+    targets = rng.normal(size=(4, 9, 16)).astype("float32")
+    memory = rng.normal(size=(4, 11, 32)).astype("float32")
+    mask = np.arange(11)[None, :] < np.array([[11], [6], [3], [9]])
+    results = {}
+    for cell, attention in (("lstm", "luong"), ("gru", "bahdanau")):
+        decoder = AttentionDecoder(cell, 32, attention=attention, num_layers=2)
+        expected = keras.ops.convert_to_numpy(
+            decoder(targets, memory, encoder_mask=mask)
+        )
+        state = decoder.get_initial_state(4)
+        keys = decoder.compute_keys(memory)
+        stepped = []
+        for t in range(targets.shape[1]):
+            output, state, _ = decoder.step(
+                targets[:, t], state, memory, mask, encoder_keys=keys
+            )
+            stepped.append(keras.ops.convert_to_numpy(output))
+        difference = float(np.abs(np.stack(stepped, 1) - expected).max())
+        print(f"   {cell}/{attention}: max |step - call| = {difference:.2e}")
+        results[f"{cell}_{attention}"] = difference
+    return results
+
+
+def run(data_dir, out_dir, quick=False):
+    """Runs every demo stage and writes `out_dir/summary.json`."""
+    os.makedirs(out_dir, exist_ok=True)
+    keras.utils.set_random_seed(1234)
+    backend = keras.backend.backend()
+    print(f"keras_seq demo on the {backend} backend (quick={quick})")
+    print(f"   data: {data_dir}\n   output: {out_dir}")
+    summary = {"backend": backend, "quick": quick}
+
+    start = _stage("RecurrentStack(LSTM) classifier on MNIST rows")
+    summary["mnist_rows"] = train_mnist_rows(data_dir, out_dir, quick)
+    _done(start)
+
+    start = _stage("AttentionDecoder: step-by-step decoding vs teacher forcing")
+    summary["decoder_parity"] = check_decoder_parity()
+    _done(start)
+
+    summary["not_yet_built"] = NOT_YET_BUILT
+    atomic_write_json(os.path.join(out_dir, "summary.json"), summary)
+    print(
+        f"\nNot in this demo yet: {NOT_YET_BUILT} "
+        "(they join it as they are built)."
+    )
+    print(f"Wrote {os.path.join(out_dir, 'summary.json')}")
+    return summary

@@ -1,0 +1,166 @@
+import keras
+import numpy as np
+from absl.testing import parameterized
+
+from keras_seq.layers.recurrent_stack import RecurrentStack
+from keras_seq.testing import TestCase
+
+STATE_COUNT = {"lstm": 2, "gru": 1, "simple_rnn": 1}
+
+
+class RecurrentStackTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        rng = np.random.default_rng(0)
+        self.inputs = rng.normal(size=(3, 7, 5)).astype("float32")
+        # Right-padded batch: real lengths 7, 4 and 1.
+        self.lengths = [7, 4, 1]
+        self.mask = np.arange(7)[None, :] < np.array(self.lengths)[:, None]
+
+    @parameterized.product(
+        cell=["lstm", "gru", "simple_rnn"],
+        bidirectional=[False, True],
+    )
+    def test_layer_behaviors(self, cell, bidirectional):
+        directions = 2 if bidirectional else 1
+        state_shapes = [[(3, 4)] * STATE_COUNT[cell] * directions] * 2
+        self.run_layer_test(
+            RecurrentStack,
+            init_kwargs={
+                "cell": cell,
+                "units": 4,
+                "num_layers": 2,
+                "bidirectional": bidirectional,
+                "dropout": 0.1,
+                "return_state": True,
+            },
+            input_data=self.inputs,
+            expected_output_shape=((3, 7, 4 * directions), state_shapes),
+            expected_num_trainable_weights=2 * 3 * directions,
+        )
+
+    def test_last_output_only(self):
+        self.run_layer_test(
+            RecurrentStack,
+            init_kwargs={"cell": "gru", "units": 6, "return_sequences": False},
+            input_data=self.inputs,
+            expected_output_shape=(3, 6),
+        )
+
+    @parameterized.product(
+        cell=["lstm", "gru", "simple_rnn"], bidirectional=[False, True]
+    )
+    def test_mask_matches_unpadded_sequences(self, cell, bidirectional):
+        # Each padded sequence gives the same final states as the same
+        # sequence run alone without padding.
+        stack = RecurrentStack(
+            cell,
+            4,
+            num_layers=2,
+            bidirectional=bidirectional,
+            return_state=True,
+        )
+        outputs, states = stack(self.inputs, mask=self.mask)
+        for row, length in enumerate(self.lengths):
+            alone_outputs, alone_states = stack(
+                self.inputs[row : row + 1, :length]
+            )
+            self.assertAllClose(
+                [[s[row : row + 1] for s in layer] for layer in states],
+                alone_states,
+                atol=1e-5,
+            )
+            self.assertAllClose(
+                outputs[row : row + 1, :length], alone_outputs, atol=1e-5
+            )
+
+    def test_mask_from_embedding_is_propagated(self):
+        token_ids = np.array([[3, 5, 2, 0, 0], [4, 1, 1, 2, 6]])
+        inputs = keras.Input((None,), dtype="int32")
+        embedded = keras.layers.Embedding(8, 3, mask_zero=True)(inputs)
+        outputs = RecurrentStack("gru", 4, return_sequences=False)(embedded)
+        model = keras.Model(inputs, outputs)
+        self.assertAllClose(
+            model(token_ids[:1]), model(token_ids[:1, :3]), atol=1e-6
+        )
+        stack = RecurrentStack("lstm", 4)
+        self.assertAllEqual(stack.compute_mask(None, self.mask), self.mask)
+
+    @parameterized.parameters("lstm", "gru", "simple_rnn")
+    def test_initial_state_continues_a_sequence(self, cell):
+        stack = RecurrentStack(cell, 4, num_layers=2, return_state=True)
+        full_outputs, full_states = stack(self.inputs)
+        _, half_states = stack(self.inputs[:, :3])
+        rest_outputs, rest_states = stack(
+            self.inputs[:, 3:], initial_state=half_states
+        )
+        self.assertAllClose(full_outputs[:, 3:], rest_outputs, atol=1e-5)
+        self.assertAllClose(full_states, rest_states, atol=1e-5)
+
+    @parameterized.parameters("lstm", "gru", "simple_rnn")
+    def test_step_matches_call(self, cell):
+        stack = RecurrentStack(cell, 4, num_layers=3, return_state=True)
+        outputs, final_states = stack(self.inputs)
+        states = stack.get_initial_state(batch_size=3)
+        stepped = []
+        for t in range(self.inputs.shape[1]):
+            output, states = stack.step(self.inputs[:, t], states)
+            stepped.append(keras.ops.convert_to_numpy(output))
+        self.assertAllClose(outputs, np.stack(stepped, axis=1), atol=1e-5)
+        self.assertAllClose(final_states, states, atol=1e-5)
+
+    @parameterized.product(cell=["lstm", "gru"], bidirectional=[False, True])
+    def test_saving(self, cell, bidirectional):
+        self.run_model_saving_test(
+            RecurrentStack,
+            init_kwargs={
+                "cell": cell,
+                "units": 4,
+                "num_layers": 2,
+                "bidirectional": bidirectional,
+                "return_state": True,
+            },
+            input_data=self.inputs,
+        )
+
+    @parameterized.named_parameters(
+        ("unknown_cell", {"cell": "transformer"}, ValueError, "`cell`"),
+        ("cell_not_string", {"cell": 3}, TypeError, "`cell`"),
+        ("zero_units", {"units": 0}, ValueError, "`units`"),
+        ("negative_units", {"units": -1}, ValueError, "`units`"),
+        ("float_units", {"units": 2.5}, TypeError, "`units`"),
+        ("bool_units", {"units": True}, TypeError, "`units`"),
+        ("zero_layers", {"num_layers": 0}, ValueError, "`num_layers`"),
+        ("dropout_one", {"dropout": 1.0}, ValueError, "`dropout`"),
+        ("dropout_string", {"dropout": "0.1"}, TypeError, "`dropout`"),
+    )
+    def test_invalid_arguments(self, overrides, error, argument):
+        kwargs = {"cell": "lstm", "units": 4, **overrides}
+        with self.assertRaisesRegex(error, argument):
+            RecurrentStack(**kwargs)
+
+    def test_invalid_inputs_and_states(self):
+        stack = RecurrentStack("lstm", 4, num_layers=2, return_state=True)
+        with self.assertRaisesRegex(ValueError, "`inputs`.*rank 3"):
+            stack(self.inputs[:, 0])
+        _, states = stack(self.inputs)
+        bad_states = {
+            "one layer only": states[:1],
+            "flat list": [states[0][0], states[0][1]],
+            "missing c": [states[0][:1], states[1]],
+            "wrong units": [states[0], [np.zeros((3, 5))] * 2],
+        }
+        for description, bad in bad_states.items():
+            with self.subTest(description):
+                with self.assertRaisesRegex(ValueError, "`initial_state`"):
+                    stack(self.inputs, initial_state=bad)
+                with self.assertRaisesRegex(ValueError, "`states`"):
+                    stack.step(self.inputs[:, 0], bad)
+        with self.assertRaisesRegex(ValueError, "`inputs`.*rank 2"):
+            stack.step(self.inputs, states)
+
+    def test_step_refuses_bidirectional(self):
+        stack = RecurrentStack("gru", 4, bidirectional=True)
+        stack(self.inputs)
+        with self.assertRaisesRegex(ValueError, "bidirectional"):
+            stack.step(self.inputs[:, 0], [[np.zeros((3, 4))] * 2])

@@ -1,0 +1,41 @@
+"""Atomic file writes: a reader finds the old file or the new one, never half.
+
+Everything keras_seq writes for a user (reports, metrics, caches) goes
+through these helpers: the content is written to a temporary file in the
+destination's directory, flushed to disk, then renamed over the destination,
+which `os.replace` does atomically on POSIX and Windows.
+"""
+
+import json
+import os
+import tempfile
+
+
+def atomic_write_bytes(path, data):
+    """Writes `data` (bytes) to `path` atomically."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def atomic_write_text(path, text):
+    """Writes `text` (UTF-8) to `path` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path, value):
+    """Writes `value` as indented JSON to `path` atomically."""
+    atomic_write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")

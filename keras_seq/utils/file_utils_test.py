@@ -1,0 +1,27 @@
+import json
+import os
+from unittest import mock
+
+from keras_seq.testing import TestCase
+from keras_seq.utils import file_utils
+
+
+class AtomicWriteTest(TestCase):
+    def test_round_trip(self):
+        path = os.path.join(self.get_temp_dir(), "sub", "metrics.json")
+        file_utils.atomic_write_json(path, {"accuracy": 0.5})
+        with open(path) as file:
+            self.assertEqual(json.load(file), {"accuracy": 0.5})
+
+    def test_interrupted_write_keeps_old_file(self):
+        directory = self.get_temp_dir()
+        path = os.path.join(directory, "report.txt")
+        file_utils.atomic_write_text(path, "old")
+        with mock.patch.object(
+            file_utils.os, "replace", side_effect=KeyboardInterrupt
+        ):
+            with self.assertRaises(KeyboardInterrupt):
+                file_utils.atomic_write_text(path, "new" * 1000)
+        with open(path) as file:
+            self.assertEqual(file.read(), "old")
+        self.assertEqual(os.listdir(directory), ["report.txt"])

@@ -1,0 +1,44 @@
+"""The code shown to users runs: README.md's and every docstring's example."""
+
+import os
+import re
+
+import pytest
+
+import keras_seq
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def python_blocks(text):
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def public_classes():
+    for module in (keras_seq.layers,):
+        for name in module.__all__:
+            yield getattr(module, name)
+
+
+def test_readme_example_runs():
+    with open(os.path.join(ROOT, "README.md")) as file:
+        blocks = python_blocks(file.read())
+    assert blocks, "README.md shows no Python example"
+    for block in blocks:
+        namespace = {}
+        exec(block, namespace)
+    assert tuple(namespace["outputs"].shape) == (8, 10, 64)
+    assert tuple(namespace["scores"].shape) == (8, 10, 12)
+    assert tuple(namespace["output"].shape) == (8, 64)
+
+
+@pytest.mark.parametrize(
+    "cls", list(public_classes()), ids=lambda c: c.__name__
+)
+def test_docstring_example_runs(cls):
+    import textwrap
+
+    blocks = python_blocks(textwrap.dedent(cls.__doc__.split("\n", 1)[1]))
+    assert blocks, f"{cls.__name__} has no runnable example"
+    for block in blocks:
+        exec(block, {})
