@@ -32,9 +32,11 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# A static pattern rule: make never applies plain pattern rules to .PHONY
+# targets, which would make these succeed without running anything.
 # pytest exits 5 when it collects nothing: make treats any non-zero exit,
 # 5 included, as a failure.
-test-%: setup
+$(addprefix test-,$(BACKENDS)): test-%: setup
 	@echo "== pytest on the $* backend"
 	KERAS_BACKEND=$* $(BIN)/python -m pytest -q -p no:cacheprovider \
 		--durations=5 $(PYTEST_ARGS)
