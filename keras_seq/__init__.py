@@ -13,7 +13,7 @@ import importlib
 
 from keras_seq.version import __version__
 
-_SUBPACKAGES = ("layers", "testing")
+_SUBPACKAGES = ("datasets", "layers", "testing")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

@@ -18,10 +18,12 @@ BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def default_data_dir():
-    """The data directory: `KERAS_SEQ_DATA_DIR`, else `../shared/data`."""
-    return os.environ.get("KERAS_SEQ_DATA_DIR") or os.path.join(
-        os.pardir, "shared", "data"
-    )
+    """`KERAS_SEQ_DATA_DIR`, else `../shared/data` where it exists, else None
+    (the loaders then use the Keras cache and download what is missing)."""
+    if os.environ.get("KERAS_SEQ_DATA_DIR"):
+        return os.environ["KERAS_SEQ_DATA_DIR"]
+    shared = os.path.join(os.pardir, "shared", "data")
+    return shared if os.path.isdir(shared) else None
 
 
 def build_parser():
@@ -60,8 +62,8 @@ def build_parser():
     demo.add_argument(
         "--data-dir",
         default=None,
-        help="directory holding mnist/ (default: KERAS_SEQ_DATA_DIR, else "
-        "../shared/data)",
+        help="local copy of the datasets (default: KERAS_SEQ_DATA_DIR, else "
+        "../shared/data if present, else the Keras cache and downloads)",
     )
     return parser
 
@@ -96,17 +98,21 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
-        _use_backend(args.backend)
-        data_dir = args.data_dir or default_data_dir()
-        if not os.path.isdir(os.path.join(data_dir, "mnist")):
-            parser.exit(
-                1,
-                f"keras-seq: error: no mnist/ directory under {data_dir!r}; "
-                "pass --data-dir or set KERAS_SEQ_DATA_DIR.\n",
+        if args.data_dir is not None and not os.path.isdir(args.data_dir):
+            parser.error(
+                f"argument --data-dir: {args.data_dir!r} is not a directory"
             )
+        _use_backend(args.backend)
         from keras_seq import demo
 
-        demo.run(data_dir, args.out, quick=args.quick)
+        try:
+            demo.run(
+                args.data_dir or default_data_dir(), args.out, quick=args.quick
+            )
+        except (FileNotFoundError, ConnectionError, ValueError) as error:
+            # A missing, unreachable or corrupted dataset: the loaders'
+            # messages say what is wrong and how to fix it.
+            parser.exit(1, f"keras-seq: error: {error}\n")
     return 0
 
 

@@ -3,7 +3,8 @@
 Today keras_seq has its recurrent blocks, so the demo:
 1. trains a `RecurrentStack` classifier on MNIST rows (each image row one
    time step), with the evaluation protocol of `shared/data/README.md`:
-   4,500 training images, 500 for validation, the official 10,000 for test;
+   4,500 training images, 500 for validation, the official 10,000 for test
+   (`keras_seq.datasets.mnist`);
 2. checks that `AttentionDecoder.step`, token by token, reproduces the
    teacher-forced `call`, for both attention scores.
 
@@ -11,88 +12,23 @@ It writes `summary.json` and a training-curve PNG to the output directory.
 The applications and the HTML report join it as they are built.
 """
 
-import gzip
-import hashlib
+import io
 import os
 import time
 
 import keras
 import numpy as np
 
+from keras_seq.datasets import mnist
 from keras_seq.layers import AttentionDecoder
 from keras_seq.layers import RecurrentStack
 from keras_seq.utils.file_utils import atomic_write_bytes
 from keras_seq.utils.file_utils import atomic_write_json
 
-# File name -> sha256, from shared/data/README.md.
-MNIST_FILES = {
-    "train-subset-5k.csv.gz": (
-        "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
-    ),
-    "t10k-images-idx3-ubyte.gz": (
-        "167310007f03058885c7e95e6c0b19c20de5c7fd3031f4cbdadc9014a523d80b"
-    ),
-    "t10k-labels-idx1-ubyte.gz": (
-        "fc607395669ec21321ea83e4b82c0544b7e8e63ff5b34337c06bc0a17cc0da3c"
-    ),
-}
 NOT_YET_BUILT = (
     "RowClassifier, TextGenerator, Seq2SeqTranslator, ImageCaptioner, "
     "VideoFramePredictor and the HTML report"
 )
-
-
-def _read_verified(path):
-    if not os.path.exists(path):
-        raise FileNotFoundError(
-            f"MNIST file not found: {path}. Point the demo at a directory "
-            "holding mnist/ with `--data-dir` or KERAS_SEQ_DATA_DIR."
-        )
-    with open(path, "rb") as file:
-        data = file.read()
-    expected = MNIST_FILES[os.path.basename(path)]
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != expected:
-        raise ValueError(
-            f"Checksum mismatch for {path}: expected sha256 {expected}, got "
-            f"{actual}. The file is corrupted or not the original."
-        )
-    return gzip.decompress(data)
-
-
-def _read_idx(path):
-    data = _read_verified(path)
-    rank = data[3]
-    dims = [
-        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(rank)
-    ]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * rank).reshape(dims)
-
-
-def load_mnist_rows(data_dir):
-    """The MNIST-rows protocol split from a local copy of the data.
-
-    Returns `((x_train, y_train), (x_val, y_val), (x_test, y_test))`, images
-    `(n, 28, 28)` uint8 and labels `(n,)` uint8.
-    """
-    mnist_dir = os.path.join(data_dir, "mnist")
-    table = np.loadtxt(
-        _read_verified(os.path.join(mnist_dir, "train-subset-5k.csv.gz"))
-        .decode()
-        .splitlines(),
-        delimiter=",",
-        dtype=np.uint8,
-    )
-    order = np.random.default_rng(1234).permutation(len(table))
-    images = table[order, :784].reshape(-1, 28, 28)
-    labels = table[order, 784]
-    x_test = _read_idx(os.path.join(mnist_dir, "t10k-images-idx3-ubyte.gz"))
-    y_test = _read_idx(os.path.join(mnist_dir, "t10k-labels-idx1-ubyte.gz"))
-    return (
-        (images[:-500], labels[:-500]),
-        (images[-500:], labels[-500:]),
-        (x_test, y_test),
-    )
 
 
 def _stage(message):
@@ -118,8 +54,6 @@ def _plot_history(history, path):
         axis.set_title(metric)
         axis.legend()
     figure.tight_layout()
-    import io
-
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     plt.close(figure)
@@ -128,8 +62,8 @@ def _plot_history(history, path):
 
 def train_mnist_rows(data_dir, out_dir, quick):
     """Trains and evaluates a RecurrentStack classifier on MNIST rows."""
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_mnist_rows(
-        data_dir
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = mnist.load_data(
+        path=data_dir
     )
     print(
         f"   train {x_train.shape}, validation {x_val.shape}, "
@@ -202,12 +136,16 @@ def check_decoder_parity():
 
 
 def run(data_dir, out_dir, quick=False):
-    """Runs every demo stage and writes `out_dir/summary.json`."""
+    """Runs every demo stage and writes `out_dir/summary.json`.
+
+    `data_dir` is a local copy of the datasets, or `None` to use the cache
+    and download what is missing.
+    """
     os.makedirs(out_dir, exist_ok=True)
     keras.utils.set_random_seed(1234)
     backend = keras.backend.backend()
     print(f"keras_seq demo on the {backend} backend (quick={quick})")
-    print(f"   data: {data_dir}\n   output: {out_dir}")
+    print(f"   data: {data_dir or 'cache or download'}\n   output: {out_dir}")
     summary = {"backend": backend, "quick": quick}
 
     start = _stage("RecurrentStack(LSTM) classifier on MNIST rows")

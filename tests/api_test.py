@@ -6,7 +6,12 @@ import keras_seq
 
 
 def test_top_level_surface():
-    assert sorted(keras_seq.__all__) == ["__version__", "layers", "testing"]
+    assert sorted(keras_seq.__all__) == [
+        "__version__",
+        "datasets",
+        "layers",
+        "testing",
+    ]
     assert isinstance(keras_seq.__version__, str)
 
 
@@ -40,3 +45,8 @@ def test_testing_surface():
     assert keras_seq.testing.__all__ == ["TestCase"]
     for helper in ("run_layer_test", "run_model_saving_test"):
         assert callable(getattr(keras_seq.testing.TestCase, helper))
+
+
+def test_datasets_surface():
+    assert keras_seq.datasets.__all__ == ["mnist"]
+    assert callable(keras_seq.datasets.mnist.load_data)

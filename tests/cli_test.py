@@ -43,9 +43,17 @@ def test_unknown_backend_is_refused():
 
 def test_missing_data_directory_is_one_clear_line(tmp_path):
     result = run_cli("demo", "--data-dir", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "--data-dir" in result.stderr and "nowhere" in result.stderr
+
+
+def test_data_directory_without_mnist_names_the_file(tmp_path):
+    result = run_cli("demo", "--data-dir", str(tmp_path))
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1
-    assert "KERAS_SEQ_DATA_DIR" in result.stderr
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("keras-seq: error:"), result.stderr
+    assert "mnist/train-subset-5k.csv.gz" in last_line
 
 
 def test_quick_demo_trains_on_real_mnist(data_dir, tmp_path):

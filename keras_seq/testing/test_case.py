@@ -10,6 +10,7 @@ import inspect
 import os
 import shutil
 import tempfile
+import unittest
 
 import keras
 import numpy as np
@@ -96,6 +97,24 @@ class TestCase(parameterized.TestCase):
         super().setUp()
         keras.backend.clear_session()
         keras.utils.set_random_seed(1337)
+
+    @staticmethod
+    def shared_data_dir():
+        """Where the real datasets are: `KERAS_SEQ_DATA_DIR`, else the
+        `shared/data` folder beside the repository checkout."""
+        repository = os.path.dirname(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        )
+        return os.environ.get("KERAS_SEQ_DATA_DIR") or os.path.join(
+            os.path.dirname(repository), "shared", "data"
+        )
+
+    def get_data_dir(self):
+        """The real data directory; skips the test only where it is absent."""
+        path = self.shared_data_dir()
+        if not os.path.isdir(path):
+            raise unittest.SkipTest(f"the shared datasets are not at {path}")
+        return path
 
     def get_temp_dir(self):
         """Returns a temporary directory removed when the test ends."""
