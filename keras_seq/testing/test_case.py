@@ -54,6 +54,14 @@ def _dtype_name(x):
     return keras.backend.standardize_dtype(np.asarray(x).dtype)
 
 
+def _as_call_arguments(cls, input_data):
+    """A dict of call arguments: a lone tensor is the first call argument."""
+    if isinstance(input_data, dict):
+        return input_data
+    first_argument = list(inspect.signature(cls.call).parameters)[1]
+    return {first_argument: input_data}
+
+
 def _accepts(function, argument):
     return argument in inspect.signature(function).parameters
 
@@ -199,9 +207,7 @@ class TestCase(parameterized.TestCase):
             run_training_check: whether to run the `fit` step.
         """
         call_kwargs = call_kwargs or {}
-        if not isinstance(input_data, dict):
-            first_argument = list(inspect.signature(cls.call).parameters)[1]
-            input_data = {first_argument: input_data}
+        input_data = _as_call_arguments(cls, input_data)
 
         # 1. Config round trip.
         layer = cls(**init_kwargs)
@@ -303,9 +309,7 @@ class TestCase(parameterized.TestCase):
         if isinstance(instance, keras.Model):
             model = instance
         else:
-            if not isinstance(input_data, dict):
-                first = list(inspect.signature(cls.call).parameters)[1]
-                input_data = {first: input_data}
+            input_data = _as_call_arguments(cls, input_data)
             inputs = _symbolic_inputs(input_data)
             model = keras.Model(inputs, instance(**inputs, **call_kwargs))
         expected = model(input_data)
