@@ -15,6 +15,7 @@ from keras_seq.utils.argument_validation import check_optional_positive_int
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rank
 from keras_seq.utils.argument_validation import check_rate
+from keras_seq.utils.argument_validation import check_shape_rank
 
 ATTENTION_TYPES = ("luong", "bahdanau")
 
@@ -194,12 +195,7 @@ class AttentionDecoder(keras.layers.Layer):
             ("target_embeddings", target_embeddings_shape, "target_length"),
             ("encoder_outputs", encoder_outputs_shape, "source_length"),
         ):
-            check_rank(
-                name,
-                keras.KerasTensor(shape),
-                3,
-                f"(batch_size, {axes}, features)",
-            )
+            check_shape_rank(name, shape, 3, f"(batch_size, {axes}, features)")
         batch_size = target_embeddings_shape[0]
         encoder_dim = encoder_outputs_shape[-1]
         self.recurrent_stack.build(target_embeddings_shape)

@@ -13,6 +13,7 @@ from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rank
 from keras_seq.utils.argument_validation import check_rate
+from keras_seq.utils.argument_validation import check_shape_rank
 
 CELL_LAYERS = {
     "simple_rnn": keras.layers.SimpleRNN,
@@ -155,11 +156,8 @@ class RecurrentStack(keras.layers.Layer):
         return 2 * self.units if self.bidirectional else self.units
 
     def build(self, inputs_shape, initial_state_shape=None):
-        check_rank(
-            "inputs",
-            keras.KerasTensor(inputs_shape),
-            3,
-            "(batch_size, timesteps, features)",
+        check_shape_rank(
+            "inputs", inputs_shape, 3, "(batch_size, timesteps, features)"
         )
         shape = tuple(inputs_shape)
         for layer in self.recurrent_layers:

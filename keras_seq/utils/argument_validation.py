@@ -82,6 +82,11 @@ def check_rank(name, tensor, rank, description):
             f"Received an invalid type for argument `{name}`: expected a "
             f"tensor of rank {rank} {description}, got {_describe(tensor)}."
         )
+    check_shape_rank(name, shape, rank, description)
+
+
+def check_shape_rank(name, shape, rank, description):
+    """Checks the rank of a static `shape`; `description` names the axes."""
     if len(shape) != rank:
         raise ValueError(
             f"Received an invalid value for argument `{name}`: expected a "
