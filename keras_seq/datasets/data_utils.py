@@ -19,9 +19,11 @@ faithful re-compression of it are both accepted.
 import collections
 import gzip
 import hashlib
+import io
 import os
 import shutil
 import tempfile
+import zipfile
 import zlib
 
 DATA_DIR_VARIABLE = "KERAS_SEQ_DATA_DIR"
@@ -34,7 +36,8 @@ DataFile.__doc__ = """A file a dataset loader needs.
 Fields:
     relative_path: where the file sits in a data directory, with `/`
         separators, e.g. `"mnist/t10k-images-idx3-ubyte.gz"`.
-    url: the public URL it is downloaded from.
+    url: the public URL it is downloaded from, or `None` for a file that
+        is only read from a local copy.
     sha256: the sha256 of its content (decompressed, for `.gz` files).
 """
 
@@ -45,6 +48,10 @@ def default_cache_dir():
         os.path.expanduser("~"), ".keras"
     )
     return os.path.join(keras_home, "datasets", "keras_seq")
+
+
+def _origin(data_file):
+    return data_file.url or "its publisher (it has no public download)"
 
 
 def _content(data_file, location):
@@ -58,14 +65,15 @@ def _content(data_file, location):
             raise ValueError(
                 f"The file {location} is corrupted: it is not a readable gzip "
                 f"archive ({error}). Delete it, or point `path=` at a good "
-                f"copy of {data_file.url}."
+                f"copy of {_origin(data_file)}."
             ) from None
     digest = hashlib.sha256(content).hexdigest()
     if digest != data_file.sha256:
         raise ValueError(
             f"Checksum mismatch for {location}: expected sha256 "
             f"{data_file.sha256}, got {digest}. The file is corrupted or not "
-            f"the original from {data_file.url}; delete it, or point `path=` "
+            f"the original from {_origin(data_file)}; delete it, or point "
+            "`path=` "
             "at a good copy."
         )
     return content
@@ -105,6 +113,13 @@ def _download(data_file, target):
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def read_zip_member(data_file, member, path=None, cache_dir=None):
+    """Returns the content of `member` of the verified zip `data_file`."""
+    content = read_data_file(data_file, path, cache_dir)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return archive.read(member)
+
+
 def read_data_file(data_file, path=None, cache_dir=None):
     """Returns the verified content of `data_file`, fetching it if needed.
 
@@ -133,7 +148,7 @@ def read_data_file(data_file, path=None, cache_dir=None):
                 f"Received `path={path!r}`, but there is no file at "
                 f"{location}. Expected the file itself or a data directory "
                 f"holding {data_file.relative_path} (downloadable from "
-                f"{data_file.url})."
+                f"{_origin(data_file)})."
             )
         return _content(data_file, location)
 
@@ -142,6 +157,12 @@ def read_data_file(data_file, path=None, cache_dir=None):
         return _content(data_file, _in_directory(data_dir, data_file))
 
     cached = _in_directory(cache_dir or default_cache_dir(), data_file)
+    if data_file.url is None and not os.path.isfile(cached):
+        raise FileNotFoundError(
+            f"{data_file.relative_path} has no public download: pass the "
+            f"location of your copy as `path=`, or set {DATA_DIR_VARIABLE} "
+            "to a directory holding it at that relative path."
+        )
     if os.path.isfile(cached):
         try:
             return _content(data_file, cached)

@@ -96,6 +96,8 @@ def load_data(source="subset", path=None, cache_dir=None):
     Example:
 
     ```python
+    import keras_seq
+
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
         keras_seq.datasets.mnist.load_data()
     )

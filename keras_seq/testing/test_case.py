@@ -130,6 +130,52 @@ class TestCase(parameterized.TestCase):
         self.addCleanup(shutil.rmtree, path, ignore_errors=True)
         return path
 
+    def run_dataset_integrity_test(self, load, data_files, **load_kwargs):
+        """Checks that a loader refuses corrupted and missing files.
+
+        For each file in `data_files`, a data directory is made with real
+        copies of all of them from `get_data_dir()`, then:
+        1. that file is corrupted (one byte appended): `load(path=...)`
+           must raise a `ValueError` and write nothing to its cache;
+        2. that file is removed: `load` must raise a `FileNotFoundError`
+           naming it.
+
+        Args:
+            load: the loader, called as `load(path=..., cache_dir=...,
+                **load_kwargs)`.
+            data_files: the `DataFile`s the call reads.
+            **load_kwargs: other arguments of `load`.
+        """
+        source = self.get_data_dir()
+        for data_file in data_files:
+            directory = self.get_temp_dir()
+            for other in data_files:
+                relative = os.path.join(*other.relative_path.split("/"))
+                os.makedirs(
+                    os.path.dirname(os.path.join(directory, relative)),
+                    exist_ok=True,
+                )
+                shutil.copyfile(
+                    os.path.join(source, relative),
+                    os.path.join(directory, relative),
+                )
+            target = os.path.join(
+                directory, *data_file.relative_path.split("/")
+            )
+            with open(target, "ab") as file:
+                file.write(b"\n")
+            cache = self.get_temp_dir()
+            with self.assertRaisesRegex(
+                ValueError, "Checksum mismatch|corrupted"
+            ):
+                load(path=directory, cache_dir=cache, **load_kwargs)
+            self.assertEqual(os.listdir(cache), [], "files left in the cache")
+            os.remove(target)
+            with self.assertRaisesRegex(
+                FileNotFoundError, data_file.relative_path
+            ):
+                load(path=directory, cache_dir=cache, **load_kwargs)
+
     def assertAllClose(self, expected, actual, atol=1e-6, rtol=1e-6, msg=None):
         """Checks that two nested structures of tensors are elementwise close.
 

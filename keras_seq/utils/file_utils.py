@@ -11,6 +11,12 @@ import os
 import tempfile
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path, data):
     """Writes `data` (bytes) to `path` atomically."""
     path = os.fspath(path)
@@ -24,6 +30,9 @@ def atomic_write_bytes(path, data):
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        # mkstemp creates the file private (0600); give it the permissions
+        # of a file created with open().
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -25,3 +25,12 @@ class AtomicWriteTest(TestCase):
         with open(path) as file:
             self.assertEqual(file.read(), "old")
         self.assertEqual(os.listdir(directory), ["report.txt"])
+
+    def test_permissions_follow_the_umask(self):
+        path = os.path.join(self.get_temp_dir(), "shared.txt")
+        previous = os.umask(0o022)
+        try:
+            file_utils.atomic_write_text(path, "readable by others")
+        finally:
+            os.umask(previous)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o644)
