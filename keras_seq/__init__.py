@@ -13,7 +13,13 @@ import importlib
 
 from keras_seq.version import __version__
 
-_SUBPACKAGES = ("datasets", "layers", "testing")
+_SUBPACKAGES = (
+    "applications",
+    "datasets",
+    "layers",
+    "testing",
+    "visualization",
+)
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

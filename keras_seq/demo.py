@@ -1,8 +1,9 @@
 """The main job: `keras-seq demo` trains what keras_seq has on real data.
 
-Today keras_seq has its recurrent blocks, so the demo:
-1. trains a `RecurrentStack` classifier on MNIST rows (each image row one
-   time step), with the evaluation protocol of `shared/data/README.md`:
+Today keras_seq has its recurrent blocks and its first application, so the
+demo:
+1. trains a `RowClassifier` on MNIST rows (each image row one time step),
+   with the evaluation protocol of `shared/data/README.md`:
    4,500 training images, 500 for validation, the official 10,000 for test
    (`keras_seq.datasets.mnist`);
 2. checks that `AttentionDecoder.step`, token by token, reproduces the
@@ -12,21 +13,20 @@ It writes `summary.json` and a training-curve PNG to the output directory.
 The applications and the HTML report join it as they are built.
 """
 
-import io
 import os
 import time
 
 import keras
 import numpy as np
 
+from keras_seq.applications import RowClassifier
 from keras_seq.datasets import mnist
 from keras_seq.layers import AttentionDecoder
-from keras_seq.layers import RecurrentStack
-from keras_seq.utils.file_utils import atomic_write_bytes
 from keras_seq.utils.file_utils import atomic_write_json
+from keras_seq.visualization import plot_history
 
 NOT_YET_BUILT = (
-    "RowClassifier, TextGenerator, Seq2SeqTranslator, ImageCaptioner, "
+    "TextGenerator, Seq2SeqTranslator, ImageCaptioner, "
     "VideoFramePredictor and the HTML report"
 )
 
@@ -40,28 +40,8 @@ def _done(start):
     print(f"   done in {time.perf_counter() - start:.1f}s", flush=True)
 
 
-def _plot_history(history, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(8, 3))
-    for axis, metric in zip(axes, ("loss", "accuracy")):
-        axis.plot(history[metric], label="train")
-        axis.plot(history[f"val_{metric}"], label="validation")
-        axis.set_xlabel("epoch")
-        axis.set_title(metric)
-        axis.legend()
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
 def train_mnist_rows(data_dir, out_dir, quick):
-    """Trains and evaluates a RecurrentStack classifier on MNIST rows."""
+    """Trains and evaluates a RowClassifier on MNIST rows."""
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = mnist.load_data(
         path=data_dir
     )
@@ -71,16 +51,8 @@ def train_mnist_rows(data_dir, out_dir, quick):
     )
     units = 64 if quick else 128  # state size of the LSTM
     epochs = 3 if quick else 10  # passes over the 4,500 training images
-    inputs = keras.Input((28, 28), name="images")
-    x = keras.layers.Rescaling(1 / 255.0)(inputs)
-    x = RecurrentStack("lstm", units, return_sequences=False)(x)
-    outputs = keras.layers.Dense(10, activation="softmax")(x)
-    model = keras.Model(inputs, outputs, name="mnist_rows_lstm")
-    model.compile(
-        optimizer=keras.optimizers.Adam(2e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    model = RowClassifier(cell="lstm", units=units)
+    model.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0))
     history = model.fit(
         x_train,
         y_train,
@@ -93,8 +65,10 @@ def train_mnist_rows(data_dir, out_dir, quick):
         x_test, y_test, batch_size=256, verbose=0
     )
     print(f"   test accuracy {test_accuracy:.4f} (10,000 official images)")
-    _plot_history(
-        history.history, os.path.join(out_dir, "mnist_rows_history.png")
+    plot_history(
+        history,
+        os.path.join(out_dir, "mnist_rows_history.png"),
+        title="RowClassifier (LSTM) on MNIST rows",
     )
     return {
         "units": units,
@@ -148,7 +122,7 @@ def run(data_dir, out_dir, quick=False):
     print(f"   data: {data_dir or 'cache or download'}\n   output: {out_dir}")
     summary = {"backend": backend, "quick": quick}
 
-    start = _stage("RecurrentStack(LSTM) classifier on MNIST rows")
+    start = _stage("RowClassifier (LSTM) on MNIST rows")
     summary["mnist_rows"] = train_mnist_rows(data_dir, out_dir, quick)
     _done(start)
 
