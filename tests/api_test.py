@@ -8,9 +8,11 @@ import keras_seq
 def test_top_level_surface():
     assert sorted(keras_seq.__all__) == [
         "__version__",
+        "applications",
         "datasets",
         "layers",
         "testing",
+        "visualization",
     ]
     assert isinstance(keras_seq.__version__, str)
 
@@ -18,6 +20,7 @@ def test_top_level_surface():
 def test_layers_surface():
     assert sorted(keras_seq.layers.__all__) == [
         "AttentionDecoder",
+        "RandomAffine",
         "RecurrentStack",
     ]
     for name in keras_seq.layers.__all__:
@@ -26,19 +29,35 @@ def test_layers_surface():
         )
 
 
-def test_public_layers_are_registered_for_saving():
-    for name in keras_seq.layers.__all__:
-        cls = getattr(keras_seq.layers, name)
+def test_applications_surface():
+    assert keras_seq.applications.__all__ == ["RowClassifier"]
+    for name in keras_seq.applications.__all__:
+        cls = getattr(keras_seq.applications, name)
+        assert issubclass(cls, keras.Model)
+        assert cls.__module__.startswith("keras_seq.applications.")
+
+
+def _public_classes():
+    for package in (keras_seq.layers, keras_seq.applications):
+        for name in package.__all__:
+            yield package, name, getattr(package, name)
+
+
+def test_public_classes_are_registered_for_saving():
+    for _, name, cls in _public_classes():
         registered = keras.saving.get_registered_name(cls)
         assert registered == f"keras_seq>{name}"
         assert keras.saving.get_registered_object(registered) is cls
 
 
 def test_public_classes_are_documented():
-    for name in keras_seq.layers.__all__:
-        doc = getattr(keras_seq.layers, name).__doc__
-        for section in ("Args:", "Example:", "keras_seq.layers."):
-            assert section in doc, f"{name} docstring lacks {section!r}"
+    for package, name, cls in _public_classes():
+        for section in ("Args:", "Example:", f"{package.__name__}."):
+            assert section in cls.__doc__, f"{name} docstring lacks {section!r}"
+
+
+def test_visualization_surface():
+    assert keras_seq.visualization.__all__ == ["plot_history"]
 
 
 def test_testing_surface():
@@ -48,5 +67,24 @@ def test_testing_surface():
 
 
 def test_datasets_surface():
-    assert keras_seq.datasets.__all__ == ["mnist"]
-    assert callable(keras_seq.datasets.mnist.load_data)
+    assert keras_seq.datasets.__all__ == [
+        "captions",
+        "jsb_chorales",
+        "mnist",
+        "moving_mnist",
+        "text",
+        "timeseries",
+        "translation",
+    ]
+    for module, loaders in (
+        ("captions", ["load_coco_mini", "load_coco_captions"]),
+        ("jsb_chorales", ["load_data"]),
+        ("mnist", ["load_data"]),
+        ("moving_mnist", ["load_data", "generate"]),
+        ("text", ["load_data", "load_text"]),
+        ("timeseries", ["load_series"]),
+        ("translation", ["load_data", "load_pairs"]),
+    ):
+        for loader in loaders:
+            function = getattr(getattr(keras_seq.datasets, module), loader)
+            assert "Returns:" in function.__doc__, f"{module}.{loader}"

@@ -15,9 +15,23 @@ def python_blocks(text):
 
 
 def public_classes():
-    for module in (keras_seq.layers,):
+    for module in (keras_seq.layers, keras_seq.applications):
         for name in module.__all__:
             yield getattr(module, name)
+
+
+def documented_functions():
+    yield keras_seq.visualization.plot_history
+    for name in keras_seq.datasets.__all__:
+        module = getattr(keras_seq.datasets, name)
+        for attribute in dir(module):
+            function = getattr(module, attribute)
+            if (
+                callable(function)
+                and getattr(function, "__module__", None) == module.__name__
+                and "```python" in (function.__doc__ or "")
+            ):
+                yield function
 
 
 def test_readme_example_runs():
@@ -41,4 +55,17 @@ def test_docstring_example_runs(cls):
     blocks = python_blocks(textwrap.dedent(cls.__doc__.split("\n", 1)[1]))
     assert blocks, f"{cls.__name__} has no runnable example"
     for block in blocks:
+        exec(block, {})
+
+
+@pytest.mark.parametrize(
+    "function",
+    list(documented_functions()),
+    ids=lambda f: f"{f.__module__}.{f.__name__}",
+)
+def test_function_example_runs(function):
+    import textwrap
+
+    body = textwrap.dedent(function.__doc__.split("\n", 1)[1])
+    for block in python_blocks(body):
         exec(block, {})

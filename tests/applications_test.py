@@ -1,0 +1,79 @@
+"""The recipes in applications/ run end to end at smoke size."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+
+import keras_seq.applications  # noqa: F401 (registers the classes)
+from keras_seq.datasets import mnist
+from keras_seq.testing import TestCase
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_recipe(name, *arguments):
+    command = [sys.executable, os.path.join(ROOT, "applications", name)]
+    result = subprocess.run(
+        [*command, *arguments],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": keras.backend.backend()},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+class MNISTRowsRecipeTest(TestCase):
+    def test_smoke_run_writes_model_metrics_and_curves(self):
+        out = os.path.join(self.get_temp_dir(), "run")
+        stdout = run_recipe(
+            "mnist_rows.py",
+            "--smoke",
+            "--cell",
+            "gru",
+            "--out",
+            out,
+            "--data-dir",
+            self.get_data_dir(),
+        )
+        self.assertIn("test accuracy", stdout)
+        self.assertEqual(
+            sorted(os.listdir(out)),
+            ["history.png", "metrics.json", "model.keras"],
+        )
+        with open(os.path.join(out, "metrics.json")) as file:
+            metrics = json.load(file)
+        self.assertEqual(metrics["backend"], keras.backend.backend())
+        self.assertEqual(metrics["cell"], "gru")
+        self.assertEqual(
+            (metrics["train_images"], metrics["test_images"]), (500, 1000)
+        )
+        self.assertBetween(metrics["test_accuracy"], 0.0, 1.0)
+        # The saved model reproduces the reported test accuracy.
+        model = keras.saving.load_model(os.path.join(out, "model.keras"))
+        _, _, (x_test, y_test) = mnist.load_data(path=self.get_data_dir())
+        predictions = model.predict(x_test[:1000], verbose=0).argmax(axis=-1)
+        self.assertAllClose(
+            np.mean(predictions == y_test[:1000]),
+            metrics["test_accuracy"],
+            atol=1e-6,
+        )
+
+    def test_bad_arguments_exit_with_a_message(self):
+        command = [
+            sys.executable,
+            os.path.join(ROOT, "applications", "mnist_rows.py"),
+        ]
+        for arguments, message in (
+            (["--cell", "transformer"], "invalid choice: 'transformer'"),
+            (["--epochs", "0"], "--epochs must be at least 1"),
+        ):
+            result = subprocess.run(
+                [*command, *arguments], capture_output=True, text=True
+            )
+            self.assertEqual(result.returncode, 2)
+            self.assertIn(message, result.stderr)
