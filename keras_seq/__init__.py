@@ -16,6 +16,7 @@ from keras_seq.version import __version__
 _SUBPACKAGES = (
     "applications",
     "datasets",
+    "decoding",
     "layers",
     "testing",
     "visualization",

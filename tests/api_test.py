@@ -10,6 +10,7 @@ def test_top_level_surface():
         "__version__",
         "applications",
         "datasets",
+        "decoding",
         "layers",
         "testing",
         "visualization",
@@ -30,7 +31,7 @@ def test_layers_surface():
 
 
 def test_applications_surface():
-    assert keras_seq.applications.__all__ == ["RowClassifier"]
+    assert keras_seq.applications.__all__ == ["RowClassifier", "TextGenerator"]
     for name in keras_seq.applications.__all__:
         cls = getattr(keras_seq.applications, name)
         assert issubclass(cls, keras.Model)
@@ -54,6 +55,19 @@ def test_public_classes_are_documented():
     for package, name, cls in _public_classes():
         for section in ("Args:", "Example:", f"{package.__name__}."):
             assert section in cls.__doc__, f"{name} docstring lacks {section!r}"
+
+
+def test_decoding_surface():
+    assert keras_seq.decoding.__all__ == [
+        "BeamSearch",
+        "compiled_functions",
+        "generate",
+        "generate_stream",
+        "get_sampler",
+    ]
+    assert keras.saving.get_registered_name(keras_seq.decoding.BeamSearch) == (
+        "keras_seq>BeamSearch"
+    )
 
 
 def test_visualization_surface():

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 import keras_seq.applications  # noqa: F401 (registers the classes)
+import keras_seq.datasets
 from keras_seq.datasets import mnist
 from keras_seq.testing import TestCase
 
@@ -71,6 +72,56 @@ class MNISTRowsRecipeTest(TestCase):
         for arguments, message in (
             (["--cell", "transformer"], "invalid choice: 'transformer'"),
             (["--epochs", "0"], "--epochs must be at least 1"),
+        ):
+            result = subprocess.run(
+                [*command, *arguments], capture_output=True, text=True
+            )
+            self.assertEqual(result.returncode, 2)
+            self.assertIn(message, result.stderr)
+
+
+class TextGenerationRecipeTest(TestCase):
+    def test_smoke_run_writes_model_metrics_and_samples(self):
+        out = os.path.join(self.get_temp_dir(), "run")
+        stdout = run_recipe(
+            "text_generation.py",
+            "--smoke",
+            "--out",
+            out,
+            "--data-dir",
+            self.get_data_dir(),
+        )
+        for temperature in ("0.5", "0.8", "1.0"):
+            self.assertIn(f"temperature {temperature}", stdout)
+        self.assertEqual(
+            sorted(os.listdir(out)),
+            ["history.png", "metrics.json", "model.keras", "samples.txt"],
+        )
+        with open(os.path.join(out, "metrics.json")) as file:
+            metrics = json.load(file)
+        self.assertEqual(metrics["backend"], keras.backend.backend())
+        self.assertEqual(metrics["validation_characters"], 10_000)
+        # The saved model reproduces the reported bits per character.
+        model = keras.saving.load_model(os.path.join(out, "model.keras"))
+        _, val_text = keras_seq.datasets.text.load_data(
+            path=self.get_data_dir()
+        )
+        self.assertAllClose(
+            model.bits_per_character(val_text[:10_000]),
+            metrics["validation_bits_per_character"],
+            atol=1e-4,
+        )
+        with open(os.path.join(out, "samples.txt")) as file:
+            self.assertEqual(file.read().count("ROMEO:"), 3)
+
+    def test_bad_arguments_exit_with_a_message(self):
+        command = [
+            sys.executable,
+            os.path.join(ROOT, "applications", "text_generation.py"),
+        ]
+        for arguments, message in (
+            (["--units", "0"], "--units must be at least 1"),
+            (["--minutes", "-1"], "--minutes must be positive"),
         ):
             result = subprocess.run(
                 [*command, *arguments], capture_output=True, text=True

@@ -18,10 +18,13 @@ def public_classes():
     for module in (keras_seq.layers, keras_seq.applications):
         for name in module.__all__:
             yield getattr(module, name)
+    yield keras_seq.decoding.BeamSearch
 
 
 def documented_functions():
     yield keras_seq.visualization.plot_history
+    yield keras_seq.decoding.generate
+    yield keras_seq.decoding.get_sampler
     for name in keras_seq.datasets.__all__:
         module = getattr(keras_seq.datasets, name)
         for attribute in dir(module):
@@ -38,9 +41,15 @@ def test_readme_example_runs():
     with open(os.path.join(ROOT, "README.md")) as file:
         blocks = python_blocks(file.read())
     assert blocks, "README.md shows no Python example"
+    namespaces = []
     for block in blocks:
-        namespace = {}
-        exec(block, namespace)
+        namespaces.append({})
+        exec(block, namespaces[-1])
+    text = next(n for n in namespaces if "sample" in n)
+    assert text["sample"].startswith("ROMEO:")
+    assert len(text["sample"]) == len("ROMEO:") + 40
+    assert 0.0 < text["bits"] < 8.0
+    namespace = namespaces[-1]
     assert tuple(namespace["outputs"].shape) == (8, 10, 64)
     assert tuple(namespace["scores"].shape) == (8, 10, 12)
     assert tuple(namespace["output"].shape) == (8, 64)

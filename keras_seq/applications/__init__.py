@@ -1,5 +1,6 @@
 """Ready models, each trained with `fit` and used in one call."""
 
 from keras_seq.applications.row_classifier import RowClassifier
+from keras_seq.applications.text_generator import TextGenerator
 
-__all__ = ["RowClassifier"]
+__all__ = ["RowClassifier", "TextGenerator"]

@@ -28,6 +28,97 @@ CELL_STATE_NAMES = {
 }
 
 
+def _has_default_activations(cell):
+    recurrent_activation = getattr(
+        cell, "recurrent_activation", keras.activations.sigmoid
+    )
+    return (
+        cell.activation is keras.activations.tanh
+        and recurrent_activation is keras.activations.sigmoid
+        and cell.use_bias
+        and cell.compute_dtype == "float32"
+        and cell.variable_dtype == "float32"
+    )
+
+
+def _as_tensors(x, state):
+    """Converts a step's inputs for PyTorch's functions, which take tensors
+    only (skipping the conversion's cost for what already is one)."""
+    if not keras.ops.is_tensor(x):
+        x = keras.ops.convert_to_tensor(x)
+    state = [
+        s if keras.ops.is_tensor(s) else keras.ops.convert_to_tensor(s)
+        for s in state
+    ]
+    return x, state
+
+
+def _torch_fused_cell(cell):
+    """On torch, one step of `cell` as PyTorch's fused cell function.
+
+    Keras's cells run a dozen separate operations per step, each paying the
+    eager dispatch cost of the torch backend; at inference PyTorch's own
+    `lstm_cell`, `gru_cell` and `rnn_tanh_cell` compute the same step (same
+    gate order for the LSTM, reordered weights for the GRU) in one call.
+    Returns `None` where this does not apply: other backends, or a cell
+    with non-default activations, no bias, `reset_after=False` or a dtype
+    other than float32.
+    """
+    if keras.config.backend() != "torch" or not _has_default_activations(cell):
+        return None
+    import torch
+
+    if isinstance(cell, keras.layers.LSTMCell):
+
+        def step(x, state):
+            h, c = torch.lstm_cell(
+                x,
+                state,
+                cell.kernel.value.t(),
+                cell.recurrent_kernel.value.t(),
+                cell.bias.value,
+                None,
+            )
+            return h, [h, c]
+
+        return step
+    if isinstance(cell, keras.layers.SimpleRNNCell):
+
+        def step(x, state):
+            h = torch.rnn_tanh_cell(
+                x,
+                state[0],
+                cell.kernel.value.t(),
+                cell.recurrent_kernel.value.t(),
+                cell.bias.value,
+                None,
+            )
+            return h, [h]
+
+        return step
+    if isinstance(cell, keras.layers.GRUCell) and cell.reset_after:
+        # Keras orders the gates (update, reset, candidate); PyTorch
+        # (reset, update, candidate).
+        def reorder(weights):
+            z, r, n = torch.chunk(weights, 3, dim=-1)
+            return torch.cat([r, z, n], dim=-1)
+
+        def step(x, state):
+            bias = cell.bias.value
+            h = torch.gru_cell(
+                x,
+                state[0],
+                reorder(cell.kernel.value).t(),
+                reorder(cell.recurrent_kernel.value).t(),
+                reorder(bias[0]),
+                reorder(bias[1]),
+            )
+            return h, [h]
+
+        return step
+    return None
+
+
 @keras.saving.register_keras_serializable(package="keras_seq")
 class RecurrentStack(keras.layers.Layer):
     """A stack of recurrent layers that returns every layer's final state.
@@ -233,7 +324,13 @@ class RecurrentStack(keras.layers.Layer):
         x = inputs
         new_states = []
         for layer, layer_state in zip(self.recurrent_layers, states):
-            x, layer_state = layer.cell(x, list(layer_state), training=False)
+            fused = _torch_fused_cell(layer.cell)
+            if fused is not None:
+                x, layer_state = fused(*_as_tensors(x, layer_state))
+            else:
+                x, layer_state = layer.cell(
+                    x, list(layer_state), training=False
+                )
             if not isinstance(layer_state, (list, tuple)):
                 layer_state = [layer_state]
             new_states.append(list(layer_state))

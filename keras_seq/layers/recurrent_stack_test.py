@@ -100,6 +100,12 @@ class RecurrentStackTest(TestCase):
     @parameterized.parameters("lstm", "gru", "simple_rnn")
     def test_step_matches_call(self, cell):
         stack = RecurrentStack(cell, 4, num_layers=3, return_state=True)
+        stack.build(self.inputs.shape)
+        # Every weight random, biases included: on torch, `step` runs
+        # PyTorch's fused cells, whose gate order differs for the GRU.
+        rng = np.random.default_rng(3)
+        for weight in stack.weights:
+            weight.assign(0.5 * rng.normal(size=weight.shape))
         outputs, final_states = stack(self.inputs)
         states = stack.get_initial_state(batch_size=3)
         stepped = []

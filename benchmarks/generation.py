@@ -1,0 +1,213 @@
+"""Greedy and beam-search generation speed, against two references.
+
+For each backend (one subprocess each, as Keras fixes its backend per
+process) this times `keras_seq.decoding.generate` on an LSTM(256) character
+model (65 tokens, embedding 64, random weights: speed does not depend on
+them): greedy decoding of 200 tokens at batch 1 and batch 32, the first call
+(tracing and compilation included), and beam search with 4 beams. In the
+same process it runs the two references:
+
+- a plain PyTorch eager loop over `torch.nn.LSTM` of the same sizes, the
+  way a PyTorch user writes greedy decoding;
+- the keras-io text-generation loop, which calls `model.predict` on the
+  growing token window for every new token (timed over fewer tokens, as it
+  is slow).
+
+Targets (DESIGN.md): JAX and TensorFlow at least 5x the PyTorch eager loop,
+the torch backend at least 1.0x; first call at most 2 s; beam search with 4
+beams at most 2x greedy per token.
+
+    python benchmarks/generation.py [--backends jax torch] [--tokens 200]
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BACKENDS = ("tensorflow", "jax", "torch")
+VOCABULARY_SIZE = 65  # tiny-shakespeare's 65 characters
+EMBEDDING_DIM = 64
+UNITS = 256
+BATCH_SIZES = (1, 32)
+NUM_BEAMS = 4
+KERAS_IO_TOKENS = 30
+
+
+def _best_time(function, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
+def torch_reference(batch_size, num_tokens, repeats):
+    """Greedy decoding with torch.nn.LSTM, eager, as PyTorch users write it."""
+    import torch
+
+    torch.manual_seed(0)
+    embedding = torch.nn.Embedding(VOCABULARY_SIZE, EMBEDDING_DIM)
+    lstm = torch.nn.LSTM(EMBEDDING_DIM, UNITS, batch_first=True)
+    head = torch.nn.Linear(UNITS, VOCABULARY_SIZE)
+
+    def decode():
+        with torch.no_grad():
+            token = torch.ones((batch_size, 1), dtype=torch.long)
+            state = None
+            tokens = []
+            for _ in range(num_tokens):
+                output, state = lstm(embedding(token), state)
+                token = head(output[:, -1]).argmax(-1, keepdim=True)
+                tokens.append(token)
+            return torch.cat(tokens, dim=1)
+
+    decode()
+    best, _ = _best_time(decode, repeats)
+    return batch_size * num_tokens / best
+
+
+def worker(backend, num_tokens, repeats, output):
+    os.environ["KERAS_BACKEND"] = backend
+    import numpy as np
+
+    import keras_seq
+
+    vocabulary = [chr(33 + i) for i in range(VOCABULARY_SIZE - 1)]
+    model = keras_seq.applications.TextGenerator(
+        vocabulary, units=UNITS, embedding_dim=EMBEDDING_DIM
+    )
+    results = {"backend": backend, "tokens": num_tokens}
+    for batch_size in BATCH_SIZES:
+        prompt = np.ones((batch_size, 1), "int32")
+
+        def greedy(prompt=prompt):
+            return keras_seq.decoding.generate(
+                model, prompt, num_tokens, sampler="greedy"
+            )
+
+        def beam(prompt=prompt):
+            return keras_seq.decoding.generate(
+                model,
+                prompt,
+                num_tokens,
+                sampler=keras_seq.decoding.BeamSearch(num_beams=NUM_BEAMS),
+            )
+
+        start = time.perf_counter()
+        greedy()
+        first_call = time.perf_counter() - start
+        greedy_best, _ = _best_time(greedy, repeats)
+        start = time.perf_counter()
+        beam()
+        beam_first_call = time.perf_counter() - start
+        beam_best, _ = _best_time(beam, repeats)
+        reference = torch_reference(batch_size, num_tokens, repeats)
+        tokens_per_second = batch_size * num_tokens / greedy_best
+        results[f"batch_{batch_size}"] = {
+            "greedy_tokens_per_second": round(tokens_per_second, 1),
+            "greedy_first_call_seconds": round(first_call, 3),
+            "beam_first_call_seconds": round(beam_first_call, 3),
+            "beam_over_greedy_per_token": round(beam_best / greedy_best, 3),
+            "torch_eager_tokens_per_second": round(reference, 1),
+            "speedup_over_torch_eager": round(tokens_per_second / reference, 2),
+        }
+
+    # The keras-io loop: `model.predict` on the growing window, batch 1.
+    ids = [1]
+
+    def keras_io_loop():
+        del ids[1:]
+        for _ in range(KERAS_IO_TOKENS):
+            logits = model.predict(np.asarray([ids], "int32"), verbose=0)
+            ids.append(int(np.argmax(logits[0, -1])))
+
+    keras_io_loop()
+    best, _ = _best_time(keras_io_loop, 1)
+    results["keras_io_predict_loop_tokens_per_second"] = round(
+        KERAS_IO_TOKENS / best, 1
+    )
+    with open(output, "w") as f:
+        json.dump(results, f)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS))
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--output", default="benchmarks/results")
+    parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-output", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.tokens, args.repeats, args.worker_output)
+        return
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends:
+            path = os.path.join(tmp, f"{backend}.json")
+            command = [
+                sys.executable,
+                __file__,
+                "--worker",
+                backend,
+                "--worker-output",
+                path,
+                "--tokens",
+                str(args.tokens),
+                "--repeats",
+                str(args.repeats),
+            ]
+            print(f"{backend}: running", flush=True)
+            subprocess.run(command, check=True)
+            with open(path) as f:
+                rows.append(json.load(f))
+
+    print(
+        f"\nGreedy decoding of {args.tokens} tokens, LSTM({UNITS}) character "
+        f"model ({VOCABULARY_SIZE} tokens), tokens per second "
+        "(speed-up over the plain PyTorch eager loop in the same process):\n"
+    )
+    print(
+        "| backend | batch 1 | batch 32 | first call | beam(4) / greedy "
+        "per token (batch 1, 32) | keras-io predict loop |"
+    )
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        one, many = row["batch_1"], row["batch_32"]
+        print(
+            f"| {row['backend']} "
+            f"| {one['greedy_tokens_per_second']:,.0f} "
+            f"({one['speedup_over_torch_eager']:.1f}x) "
+            f"| {many['greedy_tokens_per_second']:,.0f} "
+            f"({many['speedup_over_torch_eager']:.1f}x) "
+            f"| {one['greedy_first_call_seconds']:.2f} s "
+            f"| {one['beam_over_greedy_per_token']:.2f}x, "
+            f"{many['beam_over_greedy_per_token']:.2f}x "
+            f"| {row['keras_io_predict_loop_tokens_per_second']:.0f} tok/s |"
+        )
+    os.makedirs(args.output, exist_ok=True)
+    path = os.path.join(args.output, "generation.json")
+    with open(path, "w") as f:
+        json.dump(
+            {
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+                "results": rows,
+            },
+            f,
+            indent=2,
+        )
+        f.write("\n")
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+import math
+import os
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_seq import decoding
+from keras_seq.applications import TextGenerator
+from keras_seq.applications.text_generator import detokenize
+from keras_seq.applications.text_generator import tokenize
+from keras_seq.datasets import text as text_datasets
+from keras_seq.testing import TestCase
+
+
+class TextGeneratorTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        self.text = "to be, or not to be: that is the question.\n" * 8
+
+    def small_model(self, **kwargs):
+        kwargs = {"units": 16, "embedding_dim": 8, **kwargs}
+        return TextGenerator.from_text(self.text, **kwargs)
+
+    def test_vocabulary_encode_decode(self):
+        model = self.small_model()
+        self.assertEqual(model.vocabulary, sorted(set(self.text)))
+        self.assertEqual(model.vocabulary_size, len(set(self.text)) + 1)
+        ids = model.encode("to be")
+        self.assertEqual(model.decode(ids), "to be")
+        # Unknown characters are the out-of-vocabulary token, id 0.
+        self.assertEqual(model.encode("toz").tolist()[-1], 0)
+        self.assertEqual(model.decode(model.encode("toZ")), "to[UNK]")
+
+    def test_word_level_round_trip(self):
+        sentence = "Sweet love, renew thy force; be it not said\nthat it's so."
+        self.assertEqual(
+            detokenize(tokenize(sentence, "word"), "word"), sentence
+        )
+        model = TextGenerator.from_text(
+            sentence, level="word", max_vocabulary_size=5, units=8
+        )
+        self.assertEqual(len(model.vocabulary), 5)
+        self.assertEqual(model.encode("force ; zebra").tolist()[-1], 0)
+
+    def test_logits_shape_and_step_parity(self):
+        model = self.small_model(num_layers=2)
+        ids = model.encode(self.text[:12])[None, :]
+        logits = ops.convert_to_numpy(model(ids))
+        self.assertEqual(logits.shape, (1, 12, model.vocabulary_size))
+        # prefill + next gives the logits of the fused pass, step by step.
+        state = model.prefill(ops.convert_to_tensor(ids[:, :5]))
+        prompt = ops.convert_to_tensor(ids)
+        for index in range(6, 12):
+            step_logits, _, state = model.next(prompt, state, index)
+            step_logits = ops.convert_to_numpy(step_logits)
+            # The out-of-vocabulary token is banned in generation only.
+            self.assertAllClose(
+                step_logits[0, 1:], logits[0, index - 1, 1:], atol=1e-5
+            )
+            self.assertLess(step_logits[0, 0], -1e8)
+
+    def test_training_on_shakespeare_lowers_bits_per_character(self):
+        train, val = text_datasets.load_data(
+            "tinyshakespeare", path=self.get_data_dir()
+        )
+        train, val = train[:30_000], val[:3_000]
+        model = TextGenerator.from_text(train, units=32, embedding_dim=16)
+        before = model.bits_per_character(val)
+        self.assertGreater(before, math.log2(model.vocabulary_size) - 0.5)
+        history = model.fit(
+            model.make_dataset(train, 50, 32, seed=0), epochs=3, verbose=0
+        )
+        losses = history.history["loss"]
+        self.assertLess(losses[-1], losses[0])
+        after = model.bits_per_character(val)
+        self.assertLess(after, before - 1.0)
+        # For characters, perplexity and bits per character are two views
+        # of one loss.
+        self.assertAllClose(math.log2(model.perplexity(val)), after, atol=1e-4)
+
+    def test_likelihood_carries_state_across_chunks(self):
+        model = self.small_model()
+        text = self.text[:40]
+        ids = model.encode(text)
+        logits = model(ids[None, :-1])
+        expected = ops.convert_to_numpy(
+            ops.sum(
+                keras.losses.sparse_categorical_crossentropy(
+                    ids[None, 1:], logits, from_logits=True
+                )
+            )
+        )
+        nats, tokens, characters = model.negative_log_likelihood(
+            [text, text[:10]], chunk_length=7
+        )
+        self.assertEqual((tokens, characters), (39 + 9, 39 + 9))
+        single, _, _ = model.negative_log_likelihood(text, chunk_length=7)
+        self.assertAllClose(single, expected, atol=1e-3, rtol=1e-5)
+
+    def test_generate_text(self):
+        model = self.small_model()
+        text = model.generate("to be", 12, sampler="greedy")
+        self.assertIsInstance(text, str)
+        self.assertTrue(text.startswith("to be"))
+        self.assertEqual(len(text), 5 + 12)
+        self.assertNotIn("[UNK]", text)
+        texts = model.generate(["to", "q"], 4, temperature=0.7, seed=1)
+        self.assertEqual([len(t) for t in texts], [6, 5])
+        self.assertEqual(
+            texts, model.generate(["to", "q"], 4, temperature=0.7, seed=1)
+        )
+        # Unknown characters in a prompt are read, not refused.
+        self.assertTrue(model.generate("zZ", 3).startswith("[UNK][UNK]"))
+        beams = model.generate(
+            "to", 5, sampler=decoding.BeamSearch(num_beams=3, num_results=2)
+        )
+        self.assertEqual(len(beams), 2)
+        self.assertTrue(all(b.startswith("to") for b in beams))
+
+    def test_invalid_arguments(self):
+        model = self.small_model()
+        with self.assertRaisesRegex(ValueError, "empty prompt"):
+            model.generate("", 5)
+        with self.assertRaisesRegex(ValueError, "`max_length`"):
+            model.generate("to", 0)
+        with self.assertRaisesRegex(ValueError, "`max_length`"):
+            model.generate("to", -3)
+        with self.assertRaisesRegex(TypeError, "`prompt`"):
+            model.generate(3, 5)
+        with self.assertRaisesRegex(ValueError, "`level`"):
+            TextGenerator(["a"], level="byte")
+        with self.assertRaisesRegex(ValueError, "single characters"):
+            TextGenerator(["ab"])
+        with self.assertRaisesRegex(ValueError, "unique"):
+            TextGenerator(["a", "a"])
+        with self.assertRaisesRegex(ValueError, "reserved"):
+            TextGenerator(["[UNK]"], level="word")
+        with self.assertRaisesRegex(ValueError, "too short"):
+            model.make_dataset("to be", 10, 4)
+        with self.assertRaisesRegex(ValueError, "`token_ids`"):
+            model(np.zeros((2, 3, 1), "int32"))
+
+    def test_saving_keeps_vocabulary_and_generation_settings(self):
+        model = self.small_model(
+            sampler=decoding.BeamSearch(num_beams=2, length_penalty=1.0)
+        )
+        model.fit(model.make_dataset(self.text, 10, 4, seed=0), verbose=0)
+        path = os.path.join(self.get_temp_dir(), "model.keras")
+        model.save(path)
+        restored = keras.saving.load_model(path)
+        self.assertIsInstance(restored, TextGenerator)
+        self.assertEqual(restored.vocabulary, model.vocabulary)
+        self.assertIsInstance(restored.sampler, decoding.BeamSearch)
+        self.assertEqual(
+            restored.sampler.get_config(), model.sampler.get_config()
+        )
+        ids = model.encode(self.text[:20])[None, :]
+        self.assertAllClose(restored(ids), model(ids), atol=1e-6)
+        self.assertEqual(restored.generate("to", 8), model.generate("to", 8))
+        # Training goes on with the restored optimizer.
+        restored.fit(restored.make_dataset(self.text, 10, 4, seed=0), verbose=0)

@@ -1,0 +1,624 @@
+"""The generation engine: one compiled decoding loop per model and sampler.
+
+A model takes part by implementing two methods:
+
+- `prefill(tokens, context)`: the state after reading `tokens`, an int tensor
+  `(batch_size, index - 1)` (possibly of length zero), for generation
+  conditioned on `context` (encoder inputs; `None` for a language model).
+  The state is any structure of `(batch_size, ...)` tensors.
+- `next(prompt, state, index) -> (logits, hidden, state)`: reads the token
+  `prompt[:, index - 1]`, returns the logits `(batch_size, vocabulary_size)`
+  for position `index`, the hidden output and the new state. This is the
+  contract of KerasHub's samplers, with the recurrent state as the cache.
+
+`generate` runs the loop inside `keras.ops.while_loop` and compiles it: with
+XLA through `tf.function(jit_compile=True)` on TensorFlow, with `jax.jit` on
+JAX, and under `torch.no_grad()` on torch, where a model may also provide a
+faster eager step. The compiled function is cached per model, sampler,
+options and shapes, and reused.
+"""
+
+import weakref
+
+import keras
+import numpy as np
+from keras import ops
+from keras import tree
+
+from keras_seq.decoding.logits_processing import ban_repeated_ngrams
+from keras_seq.decoding.logits_processing import ban_token_before
+from keras_seq.decoding.samplers import BeamSearch
+from keras_seq.decoding.samplers import get_sampler
+from keras_seq.utils.argument_validation import check_positive_int
+from keras_seq.utils.compile_utils import compile_function
+
+# model -> {key: (sampler, function)}; entries go when the model does.
+_COMPILED = weakref.WeakKeyDictionary()
+
+
+def _check_model(model, return_attention):
+    for method in ("prefill", "next"):
+        if not callable(getattr(model, method, None)):
+            raise TypeError(
+                "Received an invalid value for argument `model`: expected a "
+                "model implementing `prefill(tokens, context)` and "
+                "`next(prompt, state, index)`, got "
+                f"{type(model).__name__}, which lacks `{method}`."
+            )
+    if return_attention and not callable(
+        getattr(model, "attention_scores", None)
+    ):
+        raise ValueError(
+            "Received `return_attention=True`, but "
+            f"{type(model).__name__} has no attention: only models with an "
+            "`attention_scores(token_ids, context)` method return attention "
+            "weights."
+        )
+
+
+def _check_non_negative_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(
+            f"Received an invalid type for argument `{name}`: expected a "
+            f"non-negative integer, got {value!r}."
+        )
+    if value < 0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: expected a "
+            f"non-negative integer, got {value}."
+        )
+    return int(value)
+
+
+def _prepare_prompt(prompt, prompt_mask):
+    """Returns `(tokens, mask)` as numpy arrays, checking both."""
+    if (
+        isinstance(prompt, (list, tuple))
+        and prompt
+        and all(isinstance(row, (list, tuple, np.ndarray)) for row in prompt)
+    ):
+        # Ragged rows: pad on the right and mask.
+        width = max(len(row) for row in prompt)
+        tokens = np.zeros((len(prompt), width), "int32")
+        mask = np.zeros((len(prompt), width), bool)
+        for i, row in enumerate(prompt):
+            tokens[i, : len(row)] = row
+            mask[i, : len(row)] = True
+        if prompt_mask is not None:
+            raise ValueError(
+                "Received both a ragged `prompt` (a list of token lists) and "
+                "`prompt_mask`; pass one or the other."
+            )
+    else:
+        tokens = np.asarray(ops.convert_to_numpy(prompt))
+        if tokens.ndim != 2 or not np.issubdtype(tokens.dtype, np.integer):
+            raise ValueError(
+                "Received an invalid value for argument `prompt`: expected "
+                "integer token ids of shape (batch_size, prompt_length), got "
+                f"an array of shape {tokens.shape} and dtype {tokens.dtype}."
+            )
+        if prompt_mask is None:
+            mask = np.ones(tokens.shape, bool)
+        else:
+            mask = np.asarray(ops.convert_to_numpy(prompt_mask)).astype(bool)
+            if mask.shape != tokens.shape:
+                raise ValueError(
+                    "Received an invalid value for argument `prompt_mask`: "
+                    f"expected the shape of `prompt`, {tokens.shape}, got "
+                    f"{mask.shape}."
+                )
+    lengths = mask.sum(axis=1)
+    if tokens.shape[0] == 0 or tokens.shape[1] == 0 or lengths.min() == 0:
+        raise ValueError(
+            "Received an empty prompt: generation needs at least one token "
+            "per sequence to start from (a start token, or the first "
+            "character or word of the text)."
+        )
+    positions = np.arange(mask.shape[1])
+    if not np.array_equal(mask, positions[None, :] < lengths[:, None]):
+        raise ValueError(
+            "Received an invalid value for argument `prompt_mask`: the "
+            "prompt tokens of each row must come first (True), followed only "
+            "by padding (False)."
+        )
+    return tokens.astype("int32"), mask
+
+
+def _sampler_key(identifier, kwargs):
+    if isinstance(identifier, str):
+        return ("name", identifier.lower(), tuple(sorted(kwargs.items())))
+    # Instances of one class with one config behave alike: they share the
+    # compiled function (and the random state of the first one seen).
+    config = keras.saving.serialize_keras_object(identifier)
+    return ("instance", repr(config))
+
+
+def _structure_key(structure):
+    """The shapes and dtypes of a structure of tensors, as a cache key."""
+    if structure is None:
+        return None
+    return repr(
+        tree.map_structure(
+            lambda x: (tuple(ops.shape(x)), str(getattr(x, "dtype", None))),
+            structure,
+        )
+    )
+
+
+def _reset_seed(sampler, seed):
+    for variable in sampler.variables:
+        variable.assign(ops.convert_to_tensor([seed, 0], variable.dtype))
+
+
+def _decode(model, sampler, options, start, tokens, mask, lengths, context):
+    """The whole generation, traced once per compiled function."""
+    end_token_id = options["end_token_id"]
+    min_length = options["min_length"]
+    ngram_size = options["no_repeat_ngram_size"]
+    pad_token_id = options["pad_token_id"]
+
+    def next(prompt, cache, index):
+        logits, hidden, state = model.next(prompt, cache["state"], index)
+        if keras.backend.standardize_dtype(logits.dtype) != "float32":
+            logits = ops.cast(logits, "float32")
+        if min_length and end_token_id is not None:
+            generated = index - cache["prompt_lengths"]
+            logits = ban_token_before(
+                logits, end_token_id, generated, min_length
+            )
+        if ngram_size:
+            logits = ban_repeated_ngrams(logits, prompt, index, ngram_size)
+        return logits, hidden, {**cache, "state": state}
+
+    state = model.prefill(tokens[:, : start - 1], context)
+    # Each row generates at most `max_length` tokens after its own prompt.
+    limits = lengths + options["max_length"]
+    cache = {"state": state, "prompt_lengths": lengths}
+    outputs = {}
+    if isinstance(sampler, BeamSearch):
+        results = sampler.search(
+            next,
+            tokens,
+            cache,
+            start,
+            mask,
+            lengths,
+            end_token_id=end_token_id,
+            model=model,
+        )
+        token_ids = results["token_ids"]
+        outputs["scores"] = results["scores"]
+        batch_size, num_results, length = ops.shape(token_ids)
+        positions = ops.arange(length, dtype="int32")
+        padding_mask = positions[None, None, :] < results["lengths"][..., None]
+        token_ids = ops.where(padding_mask, token_ids, pad_token_id)
+        if num_results == 1:
+            token_ids = token_ids[:, 0]
+            padding_mask = padding_mask[:, 0]
+            outputs["scores"] = outputs["scores"][:, 0]
+    else:
+        if type(sampler).__call__ is not _keras_hub_sampler_call():
+            # A sampler with its own loop (KerasHub's BeamSampler, ...).
+            stop = None if end_token_id is None else (end_token_id,)
+            token_ids = sampler(
+                next,
+                tokens,
+                cache,
+                index=start,
+                mask=mask,
+                stop_token_ids=stop,
+                model=model,
+            )
+        elif keras.config.backend() == "torch":
+            token_ids = _sample_eagerly(
+                next, sampler, tokens, cache, start, mask, limits, end_token_id
+            )
+        else:
+            token_ids = _sample(
+                next,
+                sampler,
+                tokens,
+                cache,
+                start,
+                mask,
+                limits,
+                end_token_id,
+                model,
+            )
+        positions = ops.arange(ops.shape(token_ids)[1], dtype="int32")
+        padding_mask = positions[None, :] < limits[:, None]
+        if end_token_id is not None:
+            is_end = ops.logical_and(
+                token_ids == end_token_id, ops.logical_not(mask)
+            )
+            ends_before = ops.cumsum(ops.cast(is_end, "int32"), axis=1)
+            ends_before = ends_before - ops.cast(is_end, "int32")
+            padding_mask = ops.logical_and(padding_mask, ends_before == 0)
+        token_ids = ops.where(padding_mask, token_ids, pad_token_id)
+    outputs["token_ids"] = token_ids
+    outputs["padding_mask"] = padding_mask
+    if options["return_attention"]:
+        outputs["attention"] = _attention(model, token_ids, context)
+    return outputs
+
+
+def _attention(model, token_ids, context):
+    """The model's attention over `context` for each row of `token_ids`.
+
+    The models keras_seq decodes with attention compute it from the decoder
+    state alone (see `AttentionDecoder`), so one teacher-forced pass over
+    the finished tokens gives exactly the weights of each generation step,
+    for every sampler, without carrying them through the loop.
+    """
+    if len(ops.shape(token_ids)) == 2:
+        return model.attention_scores(token_ids, context)
+    batch_size, num_results, length = ops.shape(token_ids)
+    context = tree.map_structure(
+        lambda x: ops.repeat(x, num_results, axis=0), context
+    )
+    scores = model.attention_scores(
+        ops.reshape(token_ids, (batch_size * num_results, length)), context
+    )
+    return ops.reshape(
+        scores, (batch_size, num_results) + tuple(ops.shape(scores)[1:])
+    )
+
+
+def _keras_hub_sampler_call():
+    import keras_hub
+
+    return keras_hub.samplers.Sampler.__call__
+
+
+def _sample_eagerly(
+    next, sampler, tokens, cache, start, mask, limits, end_token_id
+):
+    """`_sample` as a plain Python loop, for torch's eager execution.
+
+    The same steps, with a Python integer position (so reading and writing
+    the buffer are cheap views) and the forced-token selection only where a
+    longer prompt still has tokens. Greedy search takes the arg-max of the
+    logits directly: the softmax does not change it.
+    """
+    import keras_hub
+    import torch
+
+    tokens = tokens.clone()
+    greedy = type(sampler) is keras_hub.samplers.GreedySampler
+    prompt_columns = ops.convert_to_numpy(ops.any(mask, axis=0))
+    done = torch.zeros(tokens.shape[0], dtype=torch.bool, device=tokens.device)
+    for index in range(start, tokens.shape[1]):
+        logits, _, cache = next(tokens, cache, index)
+        if greedy:
+            token = torch.argmax(logits, dim=-1)
+        else:
+            token = sampler.get_next_token(
+                sampler.compute_probabilities(logits)
+            )
+        token = token.to(tokens.dtype)
+        if prompt_columns[index]:
+            token = torch.where(mask[:, index], tokens[:, index], token)
+            forced = mask[:, index]
+        else:
+            forced = None
+        tokens[:, index] = token
+        done |= limits <= index + 1
+        if end_token_id is not None:
+            ended = token == end_token_id
+            if forced is not None:
+                ended &= ~forced
+            done |= ended
+        if bool(done.all()):
+            break
+    return tokens
+
+
+def _sample(
+    next, sampler, tokens, cache, start, mask, limits, end_token_id, model
+):
+    """The loop for token-by-token samplers: greedy, random, top-k, top-p."""
+    batch_size = ops.shape(tokens)[0]
+    length = ops.shape(tokens)[1]
+
+    def cond(tokens, cache, index, done):
+        return ops.logical_not(ops.all(done))
+
+    def body(tokens, cache, index, done):
+        logits, _, cache = next(tokens, cache, index)
+        probabilities = sampler.compute_probabilities(logits)
+        token = ops.cast(sampler.get_next_token(probabilities), tokens.dtype)
+        forced = mask[:, index]
+        token = ops.where(forced, tokens[:, index], token)
+        tokens = ops.slice_update(tokens, [0, index], token[:, None])
+        done = ops.logical_or(done, limits <= index + 1)
+        if end_token_id is not None:
+            ended = ops.logical_and(
+                token == end_token_id, ops.logical_not(forced)
+            )
+            done = ops.logical_or(done, ended)
+        return tokens, cache, index + 1, done
+
+    done = ops.zeros((batch_size,), "bool")
+    index = ops.convert_to_tensor(start, "int32")
+    tokens, *_ = sampler.run_loop(
+        cond,
+        body,
+        loop_vars=(tokens, cache, index, done),
+        maximum_iterations=length - start,
+        model=model,
+    )
+    return tokens
+
+
+def _cached(model, key, sampler, sampler_kwargs, build):
+    """Returns `(sampler, function)` for `key`, building them once."""
+    compiled = _COMPILED.setdefault(model, {})
+    if key not in compiled:
+        instance = get_sampler(sampler, **sampler_kwargs)
+        function = compile_function(
+            build(instance), model, state_variables=instance.variables
+        )
+        compiled[key] = (instance, function)
+    return compiled[key]
+
+
+def compiled_functions(model):
+    """The number of generation functions compiled and cached for `model`."""
+    return len(_COMPILED.get(model, {}))
+
+
+def _check_options(end_token_id, pad_token_id, min_length, seed):
+    pad_token_id = _check_non_negative_int("pad_token_id", pad_token_id)
+    min_length = _check_non_negative_int("min_length", min_length)
+    if end_token_id is not None:
+        end_token_id = _check_non_negative_int("end_token_id", end_token_id)
+    elif min_length:
+        raise ValueError(
+            f"Received `min_length={min_length}` without `end_token_id`: "
+            "`min_length` bans the end token, so it needs one."
+        )
+    if seed is not None:
+        seed = _check_non_negative_int("seed", seed)
+    return end_token_id, pad_token_id, min_length, seed
+
+
+def _sampler_kwargs(sampler, temperature):
+    if temperature is None:
+        return {}
+    if not isinstance(sampler, str):
+        raise ValueError(
+            "Received `temperature` with a sampler instance: set the "
+            "temperature when creating the sampler instead."
+        )
+    return {"temperature": float(temperature)}
+
+
+def generate(
+    model,
+    prompt,
+    max_length,
+    *,
+    prompt_mask=None,
+    context=None,
+    sampler="greedy",
+    temperature=None,
+    seed=None,
+    end_token_id=None,
+    pad_token_id=0,
+    min_length=0,
+    no_repeat_ngram_size=0,
+    return_attention=False,
+):
+    """Generates up to `max_length` tokens after each prompt.
+
+    The loop is compiled once for each model, sampler, option set and shape
+    and reused on later calls (see the module docstring for the contract a
+    model implements).
+
+    Args:
+        model: a model implementing `prefill` and `next`, such as
+            `keras_seq.applications.TextGenerator`.
+        prompt: int array `(batch_size, prompt_length)` of token ids, or a
+            list of token-id lists of different lengths. Every prompt needs
+            at least one token.
+        max_length: int. The most tokens to generate after the prompt.
+        prompt_mask: optional bool array shaped like `prompt`, `True` at
+            prompt tokens, which must come first in each row.
+        context: what the model conditions on (for example encoder inputs),
+            passed to `model.prefill`; `None` for a language model.
+        sampler: a sampler name (`"greedy"`, `"random"`, `"top_k"`,
+            `"top_p"`, `"beam"`) or a `keras_hub.samplers.Sampler` instance,
+            such as `keras_seq.decoding.BeamSearch(num_beams=4)`.
+        temperature: optional float, for a sampler given by name.
+        seed: optional int. With a seed, the same call gives the same tokens
+            on the same backend; without one, every call draws anew.
+        end_token_id: optional int. A sequence stops at this token; later
+            positions hold `pad_token_id` and are `False` in the padding
+            mask. Generation stops when every sequence has ended.
+        pad_token_id: int. The token after a sequence's end. Defaults to
+            `0`.
+        min_length: int. The end token is banned until a sequence has
+            generated this many tokens. Defaults to `0`.
+        no_repeat_ngram_size: int. When positive, no n-gram of this size
+            occurs twice in a sequence (prompt included). Defaults to `0`.
+        return_attention: bool. Also return the attention weights of each
+            position over the context, for models with an
+            `attention_scores(token_ids, context)` method; they are computed
+            by one teacher-forced pass over the generated tokens.
+
+    Returns:
+        A dict of numpy arrays: `"token_ids"` `(batch_size, prompt_length +
+        max_length)` and its boolean `"padding_mask"`, `True` at the prompt
+        and generated tokens (up to and including the end token). Beam
+        search adds `"scores"`, the length-normalised log-probabilities;
+        with `num_results > 1` it returns `num_results` hypotheses per
+        sequence, best first: `(batch_size, num_results, length)` and
+        `(batch_size, num_results)`. `return_attention=True` adds
+        `"attention"`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    import keras_seq
+
+    model = keras_seq.applications.TextGenerator(
+        vocabulary=list("abc "), units=16, embedding_dim=8
+    )
+    prompt = np.array([[1, 2], [3, 1]], "int32")
+    outputs = keras_seq.decoding.generate(model, prompt, max_length=5)
+    outputs["token_ids"].shape  # (2, 7)
+    ```
+    """
+    return_attention = bool(return_attention)
+    _check_model(model, return_attention)
+    max_length = check_positive_int("max_length", max_length)
+    end_token_id, pad_token_id, min_length, seed = _check_options(
+        end_token_id, pad_token_id, min_length, seed
+    )
+    ngram_size = _check_non_negative_int(
+        "no_repeat_ngram_size", no_repeat_ngram_size
+    )
+    tokens, mask = _prepare_prompt(prompt, prompt_mask)
+    lengths = mask.sum(axis=1).astype("int32")
+    start = int(lengths.min())
+    padding = np.full((tokens.shape[0], max_length), pad_token_id, "int32")
+    tokens = np.concatenate([tokens, padding], axis=1)
+    mask = np.concatenate([mask, np.zeros(padding.shape, bool)], axis=1)
+    if ngram_size > tokens.shape[1]:
+        ngram_size = 0  # No n-gram that long fits: nothing to ban.
+    sampler_kwargs = _sampler_kwargs(sampler, temperature)
+    options = {
+        "max_length": max_length,
+        "end_token_id": end_token_id,
+        "pad_token_id": pad_token_id,
+        "min_length": min_length,
+        "no_repeat_ngram_size": ngram_size,
+        "return_attention": return_attention,
+    }
+    key = (
+        "generate",
+        _sampler_key(sampler, sampler_kwargs),
+        tuple(sorted(options.items())),
+        tokens.shape,
+        start,
+        _structure_key(context),
+    )
+
+    def build(instance):
+        def run(tokens, mask, lengths, context):
+            return _decode(
+                model, instance, options, start, tokens, mask, lengths, context
+            )
+
+        return run
+
+    instance, function = _cached(model, key, sampler, sampler_kwargs, build)
+    if seed is not None:
+        _reset_seed(instance, seed)
+    outputs = function(
+        ops.convert_to_tensor(tokens),
+        ops.convert_to_tensor(mask),
+        ops.convert_to_tensor(lengths),
+        context,
+    )
+    return tree.map_structure(ops.convert_to_numpy, outputs)
+
+
+def generate_stream(
+    model,
+    prompt,
+    max_length,
+    *,
+    context=None,
+    sampler="greedy",
+    temperature=None,
+    seed=None,
+    end_token_id=None,
+):
+    """Yields generated tokens one position at a time.
+
+    The prompt is read once; then each step runs one compiled function that
+    advances the recurrent state by one token and samples the next, so the
+    first tokens arrive before the last are computed. Greedy streams give
+    the tokens of `generate`; a sampled stream draws from the same
+    distributions, with its own random numbers.
+
+    Args:
+        model: a model implementing `prefill` and `next`.
+        prompt: int array `(batch_size, prompt_length)`, every row a full
+            prompt (for prompts of different lengths, use `generate`).
+        max_length: int. The most tokens to yield.
+        context: what the model conditions on, passed to `model.prefill`.
+        sampler: a token-by-token sampler: `"greedy"`, `"random"`,
+            `"top_k"`, `"top_p"` or such an instance. Beam search needs the
+            whole search before it knows any token: use `generate`.
+        temperature: optional float, for a sampler given by name.
+        seed: optional int, for reproducible sampling.
+        end_token_id: optional int. The stream ends once every sequence has
+            produced it; sequences that ended earlier yield `pad` token `0`.
+
+    Yields:
+        An int numpy array `(batch_size,)` per generated position.
+    """
+    _check_model(model, False)
+    max_length = check_positive_int("max_length", max_length)
+    end_token_id, _, _, seed = _check_options(end_token_id, 0, 0, seed)
+    tokens, _ = _prepare_prompt(prompt, None)
+    sampler_kwargs = _sampler_kwargs(sampler, temperature)
+    if isinstance(sampler, BeamSearch) or (
+        isinstance(sampler, str) and sampler.lower() == "beam"
+    ):
+        raise ValueError(
+            "Received `sampler='beam'` in `generate_stream`: beam search "
+            "knows no token until the whole search ends. Use `generate`."
+        )
+    batch_size = tokens.shape[0]
+
+    def build_prefill(instance):
+        def run(tokens, context):
+            return model.prefill(tokens, context)
+
+        return run
+
+    def build_step(instance):
+        def run(last_token, state):
+            logits, _, state = model.next(last_token, state, 1)
+            probabilities = instance.compute_probabilities(
+                ops.cast(logits, "float32")
+            )
+            token = instance.get_next_token(probabilities)
+            return ops.cast(token, "int32")[:, None], state
+
+        return run
+
+    context_key = _structure_key(context)
+    sampler_key = _sampler_key(sampler, sampler_kwargs)
+    instance, step = _cached(
+        model,
+        ("stream", sampler_key, batch_size, context_key),
+        sampler,
+        sampler_kwargs,
+        build_step,
+    )
+    _, prefill = _cached(
+        model,
+        ("prefill", sampler_key, tokens.shape, context_key),
+        instance,
+        {},
+        build_prefill,
+    )
+    if seed is not None:
+        _reset_seed(instance, seed)
+    state = prefill(ops.convert_to_tensor(tokens[:, :-1]), context)
+    last_token = ops.convert_to_tensor(tokens[:, -1:])
+    done = np.zeros(batch_size, bool)
+    for _ in range(max_length):
+        last_token, state = step(last_token, state)
+        token = ops.convert_to_numpy(last_token)[:, 0]
+        token = np.where(done, 0, token)
+        yield token
+        if end_token_id is not None:
+            done |= token == end_token_id
+            if done.all():
+                return

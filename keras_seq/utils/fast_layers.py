@@ -1,0 +1,55 @@
+"""Inference shortcuts for the per-token layers of a decoding step.
+
+In a generation loop each layer runs once per token on a tiny batch, where
+the torch backend's per-operation dispatch costs more than the arithmetic.
+These functions compute exactly what the layer's `call` computes, with
+PyTorch's own functions on torch (float32 only), and call the layer's `call`
+everywhere else.
+"""
+
+import keras
+
+
+def _torch_float32(layer):
+    return (
+        keras.config.backend() == "torch"
+        and layer.compute_dtype == "float32"
+        and layer.variable_dtype == "float32"
+    )
+
+
+def embed(layer, token_ids):
+    """`keras.layers.Embedding.call` at inference."""
+    if _torch_float32(layer) and not getattr(layer, "lora_enabled", False):
+        import torch
+
+        return torch.nn.functional.embedding(
+            token_ids.long(), layer.embeddings.value
+        )
+    return layer.call(token_ids)
+
+
+def dense(layer, inputs):
+    """`keras.layers.Dense.call` at inference, for a 2D input."""
+    if (
+        _torch_float32(layer)
+        and layer.activation is keras.activations.linear
+        and layer.use_bias
+        and not getattr(layer, "lora_enabled", False)
+        and getattr(layer, "quantization_mode", None) is None
+    ):
+        import torch
+
+        return torch.addmm(layer.bias.value, inputs, layer.kernel.value)
+    return layer.call(inputs)
+
+
+def ban_index(logits, index, value):
+    """Sets `logits[:, index]` to `value` in a new tensor (or, on torch, in
+    the fresh `logits` a layer has just returned, without a copy)."""
+    if keras.config.backend() == "torch":
+        logits[:, index] = value
+        return logits
+    vocabulary_size = keras.ops.shape(logits)[-1]
+    banned = keras.ops.arange(vocabulary_size) == index
+    return keras.ops.where(banned[None, :], value, logits)
