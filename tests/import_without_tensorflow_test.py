@@ -29,6 +29,11 @@ SCRIPT = textwrap.dedent(
     outputs, states = stack(np.ones((2, 3, 5), "float32"))
     decoder = keras_seq.layers.AttentionDecoder("gru", 4)
     decoded = decoder(np.ones((2, 3, 5), "float32"), outputs)
+    model = keras_seq.applications.TextGenerator(list("ab "), units=4)
+    text = model.generate("ab", 5, sampler="greedy")
+    beams = keras_seq.decoding.generate(
+        model, np.ones((1, 1), "int32"), 3, sampler="beam"
+    )
     loaded = sorted(
         name
         for name, module in sys.modules.items()
@@ -37,6 +42,7 @@ SCRIPT = textwrap.dedent(
     import keras
     print("backend", keras.backend.backend())
     print("shapes", tuple(outputs.shape), tuple(decoded.shape))
+    print("generated", len(text), beams["token_ids"].shape)
     print("tensorflow modules", loaded)
     """
 )
@@ -56,4 +62,5 @@ def test_imports_and_runs_without_tensorflow(backend):
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"backend {backend}" in result.stdout
     assert "shapes (2, 3, 4) (2, 3, 4)" in result.stdout
+    assert "generated 7 (1, 4)" in result.stdout
     assert "tensorflow modules []" in result.stdout
