@@ -10,6 +10,7 @@ import os
 
 import keras
 
+from keras_seq.applications.application import ApplicationMixin
 from keras_seq.layers import RandomAffine
 from keras_seq.layers import RecurrentStack
 from keras_seq.utils.argument_validation import check_positive_int
@@ -97,7 +98,7 @@ def _check_source(data, image_shape, name):
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
-class RowClassifier(keras.Model):
+class RowClassifier(ApplicationMixin, keras.Model):
     """Classifies images by reading their rows as a sequence.
 
     Each row of an image of shape `(rows, columns)` is one time step of a
@@ -307,39 +308,18 @@ class RowClassifier(keras.Model):
             optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
         )
 
-    def compile_from_config(self, config):
-        # `compile` is overridden, so Keras leaves reloading to the model.
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
-
     def get_config(self):
         activation = self.classifier_activation
         if callable(activation):
             activation = keras.activations.serialize(activation)
-        return {
-            "input_shape": self.input_shape_argument,
-            "num_classes": self.num_classes,
-            "cell": self.cell,
-            "units": self.units,
-            "num_layers": self.num_layers,
-            "bidirectional": self.bidirectional,
-            "dropout": self.dropout,
-            "augmentation": self.augmentation,
-            "classifier_activation": activation,
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("classifier_activation"), dict):
-            config["classifier_activation"] = keras.activations.deserialize(
-                config["classifier_activation"]
-            )
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+        return self.application_config(
+            input_shape=self.input_shape_argument,
+            num_classes=self.num_classes,
+            cell=self.cell,
+            units=self.units,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            dropout=self.dropout,
+            augmentation=self.augmentation,
+            classifier_activation=activation,
+        )

@@ -15,6 +15,7 @@ import numpy as np
 from keras import ops
 
 from keras_seq import decoding
+from keras_seq.applications.application import ApplicationMixin
 from keras_seq.decoding.logits_processing import BANNED_LOGIT
 from keras_seq.layers import RecurrentStack
 from keras_seq.utils import fast_layers
@@ -117,7 +118,7 @@ class TextWindows(keras.utils.PyDataset):
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
-class TextGenerator(keras.Model):
+class TextGenerator(ApplicationMixin, keras.Model):
     """A character- or word-level recurrent language model.
 
     Token `0` is the out-of-vocabulary token `"[UNK]"`: characters or words
@@ -372,11 +373,6 @@ class TextGenerator(keras.Model):
             optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
         )
 
-    def compile_from_config(self, config):
-        # `compile` is overridden, so Keras leaves reloading to the model.
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        self.optimizer.build(self.trainable_variables)
-
     # === The generation contract ===
 
     def prefill(self, tokens, context=None):
@@ -539,27 +535,13 @@ class TextGenerator(keras.Model):
     # === Saving ===
 
     def get_config(self):
-        return {
-            "vocabulary": self.vocabulary,
-            "level": self.level,
-            "cell": self.cell,
-            "units": self.units,
-            "num_layers": self.num_layers,
-            "embedding_dim": self.embedding_dim,
-            "dropout": self.dropout,
-            "sampler": keras.saving.serialize_keras_object(self.sampler),
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("sampler"), dict):
-            config["sampler"] = keras.saving.deserialize_keras_object(
-                config["sampler"]
-            )
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+        return self.application_config(
+            vocabulary=self.vocabulary,
+            level=self.level,
+            cell=self.cell,
+            units=self.units,
+            num_layers=self.num_layers,
+            embedding_dim=self.embedding_dim,
+            dropout=self.dropout,
+            sampler=keras.saving.serialize_keras_object(self.sampler),
+        )
