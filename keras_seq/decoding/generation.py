@@ -185,6 +185,7 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
             lengths,
             end_token_id=end_token_id,
             model=model,
+            ragged=options["ragged"],
         )
         token_ids = results["token_ids"]
         outputs["scores"] = results["scores"]
@@ -490,6 +491,7 @@ def generate(
     sampler_kwargs = _sampler_kwargs(sampler, temperature)
     options = {
         "max_length": max_length,
+        "ragged": bool(lengths.min() != lengths.max()),
         "end_token_id": end_token_id,
         "pad_token_id": pad_token_id,
         "min_length": min_length,

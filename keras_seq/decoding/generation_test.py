@@ -141,6 +141,26 @@ class GenerateTest(TestCase):
         # The shorter prompt generates 5 tokens, the padding after it is masked.
         self.assertEqual(together["padding_mask"].sum(axis=1).tolist(), [9, 6])
 
+    def test_beam_search_over_ragged_prompts(self):
+        prompts = [[1, 2, 1], [2]]
+        sampler = decoding.BeamSearch(num_beams=3, num_results=2)
+        together = decoding.generate(
+            self.model, prompts, 4, sampler=sampler, end_token_id=END
+        )
+        for row, prompt in enumerate(prompts):
+            alone = decoding.generate(
+                self.model, [prompt], 4, sampler=sampler, end_token_id=END
+            )
+            self.assertAllClose(together["scores"][row], alone["scores"][0])
+            for rank in range(2):
+                kept = together["padding_mask"][row, rank]
+                self.assertEqual(
+                    together["token_ids"][row, rank][kept].tolist(),
+                    alone["token_ids"][0, rank][
+                        alone["padding_mask"][0, rank]
+                    ].tolist(),
+                )
+
     def test_end_token_stops_each_sequence(self):
         table = np.full((VOCABULARY_SIZE, VOCABULARY_SIZE), -5.0, "float32")
         table[1, 2] = table[2, END] = table[0, 1] = table[END, 1] = 5.0

@@ -103,6 +103,7 @@ class BeamSearch(keras_hub.samplers.Sampler):
         prompt_lengths,
         end_token_id=None,
         model=None,
+        ragged=True,
     ):
         """Runs the search over a token buffer.
 
@@ -119,6 +120,8 @@ class BeamSearch(keras_hub.samplers.Sampler):
             prompt_lengths: int tensor `(batch_size,)`.
             end_token_id: optional int; a hypothesis that produces it ends.
             model: the model whose variables `next` reads (needed on JAX).
+            ragged: bool. Whether some prompts are longer than `index`;
+                `False` skips keeping their tokens.
 
         Returns:
             A dict: `"token_ids"` `(batch_size, num_results, length)`, and
@@ -166,6 +169,9 @@ class BeamSearch(keras_hub.samplers.Sampler):
         limits = prompt_lengths + max_new
 
         def cond(alive_tokens, alive_log_probs, cache, index, *finished):
+            if end_token_id is None:
+                # Every hypothesis runs to its last position.
+                return ops.convert_to_tensor(True)
             finished_scores = finished[1]
             worst = ops.min(finished_scores, axis=1)
             best = ops.max(alive_log_probs, axis=1)
@@ -181,19 +187,22 @@ class BeamSearch(keras_hub.samplers.Sampler):
             finished_tokens, finished_scores, finished_lengths = finished
             logits, _, cache = next(alive_tokens, cache, index)
             vocabulary_size = ops.shape(logits)[-1]
-            log_probs = ops.log_softmax(
-                ops.cast(logits, "float32") / self.temperature, axis=-1
-            )
-            forced = alive_mask[:, index]
-            forced_token = alive_tokens[:, index]
-            is_forced_token = ops.equal(
-                ops.arange(vocabulary_size)[None, :], forced_token[:, None]
-            )
-            log_probs = ops.where(
-                forced[:, None],
-                ops.where(is_forced_token, 0.0, MISSING_SCORE),
-                log_probs,
-            )
+            logits = ops.cast(logits, "float32")
+            if self.temperature != 1.0:
+                logits = logits / self.temperature
+            log_probs = ops.log_softmax(logits, axis=-1)
+            if ragged:
+                # A longer prompt's tokens are kept, with probability one.
+                forced = alive_mask[:, index]
+                forced_token = alive_tokens[:, index]
+                is_forced_token = ops.equal(
+                    ops.arange(vocabulary_size)[None, :], forced_token[:, None]
+                )
+                log_probs = ops.where(
+                    forced[:, None],
+                    ops.where(is_forced_token, 0.0, MISSING_SCORE),
+                    log_probs,
+                )
             totals = alive_log_probs[:, :, None] + split(log_probs)
             totals = ops.reshape(totals, (batch_size, beams * vocabulary_size))
             # Without an end token no extension ends early, so the best
@@ -205,12 +214,13 @@ class BeamSearch(keras_hub.samplers.Sampler):
             if end_token_id is None:
                 ends = ops.zeros(ops.shape(values), "bool")
             else:
-                candidate_forced = gather(split(forced), source_beams)
-                ends = ops.logical_and(
-                    new_tokens == end_token_id,
-                    ops.logical_not(candidate_forced),
-                )
-            ends = ops.logical_and(ends, (index < limits)[:, None])
+                ends = new_tokens == end_token_id
+                if ragged:
+                    candidate_forced = gather(split(forced), source_beams)
+                    ends = ops.logical_and(
+                        ends, ops.logical_not(candidate_forced)
+                    )
+                ends = ops.logical_and(ends, (index < limits)[:, None])
             last = (index + 1 >= limits)[:, None]
             finishing = ops.logical_and(
                 ops.logical_or(ends, last), (index < limits)[:, None]
