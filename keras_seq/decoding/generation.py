@@ -12,10 +12,11 @@ A model takes part by implementing two methods:
   contract of KerasHub's samplers, with the recurrent state as the cache.
 
 `generate` runs the loop inside `keras.ops.while_loop` and compiles it: with
-XLA through `tf.function(jit_compile=True)` on TensorFlow, with `jax.jit` on
-JAX, and under `torch.no_grad()` on torch, where a model may also provide a
-faster eager step. The compiled function is cached per model, sampler,
-options and shapes, and reused.
+XLA through `tf.function(jit_compile=True)` on TensorFlow and `jax.jit` on
+JAX. On torch the token-by-token samplers run as a plain Python loop under
+`torch.no_grad()`, and keras_seq's recurrent layers step with PyTorch's fused
+cell functions. The compiled function is cached per model, sampler, options
+and shapes, and reused.
 """
 
 import weakref
