@@ -145,6 +145,10 @@ class BeamSearch(keras_hub.samplers.Sampler):
                 indices = ops.expand_dims(indices, axis)
             return ops.take_along_axis(x, indices, axis=1)
 
+        if keras.config.backend() == "torch":
+            return self._search_eagerly(
+                next, prompt, cache, index, mask, prompt_lengths, end_token_id
+            )
         mask = ops.cast(mask, "bool")
         alive_tokens = repeat(prompt)
         alive_mask = repeat(mask)
@@ -318,6 +322,127 @@ class BeamSearch(keras_hub.samplers.Sampler):
             "lengths": finished_lengths[:, :n],
         }
 
+    def _search_eagerly(
+        self, next, prompt, cache, index, mask, prompt_lengths, end_token_id
+    ):
+        """`search` as a Python loop of PyTorch operations, for torch.
+
+        The same algorithm as the compiled search, step for step; on torch's
+        eager execution, Keras's per-operation dispatch would cost more than
+        the search's arithmetic.
+        """
+        import torch
+
+        beams = self.num_beams
+        batch_size, length = prompt.shape
+
+        def split(x):
+            return x.reshape((-1, beams) + tuple(x.shape[1:]))
+
+        def merge(x):
+            return x.reshape((-1,) + tuple(x.shape[2:]))
+
+        def gather(x, indices):
+            # x: (batch, n, ...), indices: (batch, m) -> (batch, m, ...).
+            shape = tuple(indices.shape) + tuple(x.shape[2:])
+            indices = indices.reshape(
+                tuple(indices.shape) + (1,) * (x.dim() - 2)
+            )
+            return torch.gather(x, 1, indices.expand(shape))
+
+        def normalizer(length):
+            return ((5.0 + length) / 6.0) ** self.length_penalty
+
+        mask = mask.bool()
+        ragged = bool((mask[:, index:]).any())
+        alive_tokens = prompt.repeat_interleave(beams, dim=0)
+        alive_mask = mask.repeat_interleave(beams, dim=0)
+        cache = _map_tensors(lambda x: x.repeat_interleave(beams, 0), cache)
+        alive_log_probs = torch.full((batch_size, beams), MISSING_SCORE)
+        alive_log_probs[:, 0] = 0.0
+        finished_tokens = prompt.new_zeros((batch_size, beams, length))
+        finished_scores = torch.full((batch_size, beams), MISSING_SCORE)
+        finished_lengths = torch.zeros((batch_size, beams), dtype=torch.int32)
+        prompt_lengths = prompt_lengths.to(torch.int32)
+        max_new = length - int(prompt_lengths.max())
+        limits = prompt_lengths + max_new
+        num_candidates = beams if end_token_id is None else 2 * beams
+        for i in range(index, length):
+            if end_token_id is not None:
+                worst = finished_scores.min(dim=1).values
+                best = alive_log_probs.max(dim=1).values
+                bound = torch.maximum(
+                    best / normalizer(i + 1 - prompt_lengths),
+                    best / normalizer(max_new),
+                )
+                if bool((worst >= bound).all()):
+                    break
+            logits, _, cache = next(alive_tokens, cache, i)
+            logits = logits.float()
+            if self.temperature != 1.0:
+                logits = logits / self.temperature
+            log_probs = torch.log_softmax(logits, dim=-1)
+            vocabulary_size = log_probs.shape[-1]
+            if ragged:
+                forced = alive_mask[:, i]
+                kept = torch.full_like(log_probs, MISSING_SCORE)
+                kept.scatter_(1, alive_tokens[:, i : i + 1].long(), 0.0)
+                log_probs = torch.where(forced[:, None], kept, log_probs)
+            totals = alive_log_probs[:, :, None] + split(log_probs)
+            values, flat_indices = torch.topk(
+                totals.reshape(batch_size, -1), num_candidates
+            )
+            source_beams = flat_indices // vocabulary_size
+            new_tokens = (flat_indices % vocabulary_size).to(prompt.dtype)
+            in_range = (i < limits)[:, None]
+            last = (i + 1 >= limits)[:, None]
+            if end_token_id is None:
+                ends = torch.zeros_like(in_range).expand(values.shape)
+            else:
+                ends = (new_tokens == end_token_id) & in_range
+                if ragged:
+                    ends &= ~gather(split(forced), source_beams)
+            finishing = (ends | last) & in_range
+            if bool(finishing.any()):
+                candidates = gather(split(alive_tokens), source_beams)
+                candidates[:, :, i] = new_tokens
+                generated = (i + 1 - prompt_lengths)[:, None]
+                scores = torch.where(
+                    finishing, values / normalizer(generated), MISSING_SCORE
+                )
+                scores = torch.cat([finished_scores, scores], dim=1)
+                finished_scores, kept = torch.topk(scores, beams)
+                finished_tokens = gather(
+                    torch.cat([finished_tokens, candidates], dim=1), kept
+                )
+                candidate_lengths = torch.full_like(
+                    finished_lengths[:, :1], i + 1
+                ).expand(values.shape)
+                finished_lengths = gather(
+                    torch.cat([finished_lengths, candidate_lengths], dim=1),
+                    kept,
+                )
+            alive_values = torch.where(ends | last, MISSING_SCORE, values)
+            if num_candidates == beams:
+                alive_log_probs = alive_values
+                alive_beams, alive_new_tokens = source_beams, new_tokens
+            else:
+                alive_log_probs, alive = torch.topk(alive_values, beams)
+                alive_beams = torch.gather(source_beams, 1, alive)
+                alive_new_tokens = torch.gather(new_tokens, 1, alive)
+            alive_tokens = merge(gather(split(alive_tokens), alive_beams))
+            alive_tokens[:, i] = alive_new_tokens.reshape(-1)
+            cache = _map_tensors(
+                lambda x, beams=alive_beams: merge(gather(split(x), beams)),
+                cache,
+            )
+        n = self.num_results
+        return {
+            "token_ids": finished_tokens[:, :n],
+            "scores": finished_scores[:, :n],
+            "lengths": finished_lengths[:, :n],
+        }
+
     def __call__(
         self,
         next,
@@ -364,6 +489,17 @@ class BeamSearch(keras_hub.samplers.Sampler):
             }
         )
         return config
+
+
+def _map_tensors(function, structure):
+    """`function` applied to every tensor of nested dicts, lists and tuples
+    (a plain recursion: on torch, `keras.tree` costs more per call than a
+    decoding step's arithmetic)."""
+    if isinstance(structure, dict):
+        return {k: _map_tensors(function, v) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_map_tensors(function, v) for v in structure)
+    return function(structure)
 
 
 SAMPLERS = {
