@@ -16,6 +16,17 @@ from keras_seq.testing import TestCase
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def assert_rejects(name, cases):
+    """Each `(arguments, message)`: the recipe exits 2 printing `message`."""
+    command = [sys.executable, os.path.join(ROOT, "applications", name)]
+    for arguments, message in cases:
+        result = subprocess.run(
+            [*command, *arguments], capture_output=True, text=True
+        )
+        assert result.returncode == 2, result.stderr[-3000:]
+        assert message in result.stderr, result.stderr[-3000:]
+
+
 def run_recipe(name, *arguments):
     command = [sys.executable, os.path.join(ROOT, "applications", name)]
     result = subprocess.run(
@@ -65,19 +76,13 @@ class MNISTRowsRecipeTest(TestCase):
         )
 
     def test_bad_arguments_exit_with_a_message(self):
-        command = [
-            sys.executable,
-            os.path.join(ROOT, "applications", "mnist_rows.py"),
-        ]
-        for arguments, message in (
-            (["--cell", "transformer"], "invalid choice: 'transformer'"),
-            (["--epochs", "0"], "--epochs must be at least 1"),
-        ):
-            result = subprocess.run(
-                [*command, *arguments], capture_output=True, text=True
-            )
-            self.assertEqual(result.returncode, 2)
-            self.assertIn(message, result.stderr)
+        assert_rejects(
+            "mnist_rows.py",
+            (
+                (["--cell", "transformer"], "invalid choice: 'transformer'"),
+                (["--epochs", "0"], "--epochs must be at least 1"),
+            ),
+        )
 
 
 class TextGenerationRecipeTest(TestCase):
@@ -115,16 +120,10 @@ class TextGenerationRecipeTest(TestCase):
             self.assertEqual(file.read().count("ROMEO:"), 3)
 
     def test_bad_arguments_exit_with_a_message(self):
-        command = [
-            sys.executable,
-            os.path.join(ROOT, "applications", "text_generation.py"),
-        ]
-        for arguments, message in (
-            (["--units", "0"], "--units must be at least 1"),
-            (["--minutes", "-1"], "--minutes must be positive"),
-        ):
-            result = subprocess.run(
-                [*command, *arguments], capture_output=True, text=True
-            )
-            self.assertEqual(result.returncode, 2)
-            self.assertIn(message, result.stderr)
+        assert_rejects(
+            "text_generation.py",
+            (
+                (["--units", "0"], "--units must be at least 1"),
+                (["--minutes", "-1"], "--minutes must be positive"),
+            ),
+        )

@@ -22,6 +22,7 @@ and shapes, and reused.
 import weakref
 
 import keras
+import keras_hub
 import numpy as np
 from keras import ops
 from keras import tree
@@ -30,6 +31,7 @@ from keras_seq.decoding.logits_processing import ban_repeated_ngrams
 from keras_seq.decoding.logits_processing import ban_token_before
 from keras_seq.decoding.samplers import BeamSearch
 from keras_seq.decoding.samplers import get_sampler
+from keras_seq.utils.argument_validation import check_non_negative_int
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.compile_utils import compile_function
 
@@ -55,20 +57,6 @@ def _check_model(model, return_attention):
             "`attention_scores(token_ids, context)` method return attention "
             "weights."
         )
-
-
-def _check_non_negative_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"Received an invalid type for argument `{name}`: expected a "
-            f"non-negative integer, got {value!r}."
-        )
-    if value < 0:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`: expected a "
-            f"non-negative integer, got {value}."
-        )
-    return int(value)
 
 
 def _prepare_prompt(prompt, prompt_mask):
@@ -199,7 +187,7 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
             padding_mask = padding_mask[:, 0]
             outputs["scores"] = outputs["scores"][:, 0]
     else:
-        if type(sampler).__call__ is not _keras_hub_sampler_call():
+        if type(sampler).__call__ is not keras_hub.samplers.Sampler.__call__:
             # A sampler with its own loop (KerasHub's BeamSampler, ...).
             stop = None if end_token_id is None else (end_token_id,)
             token_ids = sampler(
@@ -266,12 +254,6 @@ def _attention(model, token_ids, context):
     )
 
 
-def _keras_hub_sampler_call():
-    import keras_hub
-
-    return keras_hub.samplers.Sampler.__call__
-
-
 def _sample_eagerly(
     next, sampler, tokens, cache, start, mask, limits, end_token_id
 ):
@@ -282,7 +264,6 @@ def _sample_eagerly(
     longer prompt still has tokens. Greedy search takes the arg-max of the
     logits directly: the softmax does not change it.
     """
-    import keras_hub
     import torch
 
     tokens = tokens.clone()
@@ -370,17 +351,17 @@ def compiled_functions(model):
 
 
 def _check_options(end_token_id, pad_token_id, min_length, seed):
-    pad_token_id = _check_non_negative_int("pad_token_id", pad_token_id)
-    min_length = _check_non_negative_int("min_length", min_length)
+    pad_token_id = check_non_negative_int("pad_token_id", pad_token_id)
+    min_length = check_non_negative_int("min_length", min_length)
     if end_token_id is not None:
-        end_token_id = _check_non_negative_int("end_token_id", end_token_id)
+        end_token_id = check_non_negative_int("end_token_id", end_token_id)
     elif min_length:
         raise ValueError(
             f"Received `min_length={min_length}` without `end_token_id`: "
             "`min_length` bans the end token, so it needs one."
         )
     if seed is not None:
-        seed = _check_non_negative_int("seed", seed)
+        seed = check_non_negative_int("seed", seed)
     return end_token_id, pad_token_id, min_length, seed
 
 
@@ -478,7 +459,7 @@ def generate(
     end_token_id, pad_token_id, min_length, seed = _check_options(
         end_token_id, pad_token_id, min_length, seed
     )
-    ngram_size = _check_non_negative_int(
+    ngram_size = check_non_negative_int(
         "no_repeat_ngram_size", no_repeat_ngram_size
     )
     tokens, mask = _prepare_prompt(prompt, prompt_mask)

@@ -38,6 +38,18 @@ def check_positive_int(name, value):
     return int(value)
 
 
+def check_non_negative_int(name, value):
+    """Checks that `value` is an integer `>= 0` (not a bool) and returns it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"Received an invalid type for argument `{name}`: expected a "
+            f"non-negative integer, got {_describe(value)}."
+        )
+    if value < 0:
+        raise invalid_argument(name, value, "a non-negative integer")
+    return int(value)
+
+
 def check_optional_positive_int(name, value):
     """Like `check_positive_int`, but `None` is allowed and passed through."""
     if value is None:
