@@ -17,6 +17,15 @@ Targets (DESIGN.md): JAX and TensorFlow at least 5x the PyTorch eager loop,
 the torch backend at least 1.0x; first call at most 2 s; beam search with 4
 beams at most 2x greedy per token.
 
+Two more figures say what bounds those ratios on a CPU:
+
+- the matrix-product floor: the time of one step's matrix products alone
+  (embedding to gates, state to gates, state to logits) in a loop of
+  `torch.addmm` calls, so the largest speed-up over the PyTorch loop that
+  any implementation doing those products could reach;
+- greedy decoding of `num_beams` rows, so that beam search is also compared
+  with greedy work over as many rows as it extends.
+
     python benchmarks/generation.py [--backends jax torch] [--tokens 200]
 """
 
@@ -73,6 +82,30 @@ def torch_reference(batch_size, num_tokens, repeats):
     return batch_size * num_tokens / best
 
 
+def matmul_floor(batch_size, num_tokens, repeats):
+    """Seconds per step of the step's matrix products alone (PyTorch/MKL)."""
+    import torch
+
+    inputs = torch.rand(batch_size, EMBEDDING_DIM)
+    state = torch.rand(batch_size, UNITS)
+    input_kernel = torch.rand(EMBEDDING_DIM, 4 * UNITS)
+    recurrent_kernel = torch.rand(UNITS, 4 * UNITS)
+    output_kernel = torch.rand(UNITS, VOCABULARY_SIZE)
+    gates_bias = torch.rand(4 * UNITS)
+    output_bias = torch.rand(VOCABULARY_SIZE)
+
+    def products():
+        with torch.no_grad():
+            for _ in range(num_tokens):
+                gates = torch.addmm(gates_bias, inputs, input_kernel)
+                gates = torch.addmm(gates, state, recurrent_kernel)
+                torch.addmm(output_bias, state, output_kernel)
+
+    products()
+    best, _ = _best_time(products, repeats)
+    return best / num_tokens
+
+
 def worker(backend, num_tokens, repeats, output):
     os.environ["KERAS_BACKEND"] = backend
     import numpy as np
@@ -108,7 +141,12 @@ def worker(backend, num_tokens, repeats, output):
         beam()
         beam_first_call = time.perf_counter() - start
         beam_best, _ = _best_time(beam, repeats)
+        # Greedy over as many rows as the beam search extends.
+        wide_prompt = np.ones((batch_size * NUM_BEAMS, 1), "int32")
+        greedy(wide_prompt)
+        wide_best, _ = _best_time(lambda: greedy(wide_prompt), repeats)
         reference = torch_reference(batch_size, num_tokens, repeats)
+        floor = matmul_floor(batch_size, num_tokens, repeats)
         tokens_per_second = batch_size * num_tokens / greedy_best
         results[f"batch_{batch_size}"] = {
             "greedy_tokens_per_second": round(tokens_per_second, 1),
@@ -117,6 +155,15 @@ def worker(backend, num_tokens, repeats, output):
             "beam_over_greedy_per_token": round(beam_best / greedy_best, 3),
             "torch_eager_tokens_per_second": round(reference, 1),
             "speedup_over_torch_eager": round(tokens_per_second / reference, 2),
+            "beam_over_greedy_same_rows": round(beam_best / wide_best, 3),
+            "matmul_floor_microseconds_per_step": round(floor * 1e6, 1),
+            "step_microseconds": round(greedy_best / num_tokens * 1e6, 1),
+            "torch_eager_step_microseconds": round(
+                batch_size / reference * 1e6, 1
+            ),
+            "largest_possible_speedup_over_torch_eager": round(
+                batch_size / reference / floor, 2
+            ),
         }
 
     # The keras-io loop: `model.predict` on the growing window, batch 1.
@@ -206,6 +253,28 @@ def main():
             indent=2,
         )
         f.write("\n")
+    print(
+        "\nWhat bounds the ratios: microseconds per step of greedy decoding, "
+        "of the PyTorch loop, and of the step's matrix products alone "
+        "(largest possible speed-up over the PyTorch loop); beam(4) over "
+        "greedy decoding of 4x the rows:\n"
+    )
+    print(
+        "| backend | batch | step | PyTorch loop | products alone "
+        "(largest speed-up) | beam(4) / greedy over 4x rows |"
+    )
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        for batch_size in BATCH_SIZES:
+            r = row[f"batch_{batch_size}"]
+            print(
+                f"| {row['backend']} | {batch_size} "
+                f"| {r['step_microseconds']:.0f} "
+                f"| {r['torch_eager_step_microseconds']:.0f} "
+                f"| {r['matmul_floor_microseconds_per_step']:.0f} "
+                f"({r['largest_possible_speedup_over_torch_eager']:.1f}x) "
+                f"| {r['beam_over_greedy_same_rows']:.2f}x |"
+            )
     print(f"\nwrote {path}")
 
 
