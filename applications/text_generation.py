@@ -124,6 +124,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 
 import keras_seq  # noqa: E402
+from keras_seq.utils.callbacks import TimeBudget  # noqa: E402
 from keras_seq.utils.file_utils import atomic_write_json  # noqa: E402
 from keras_seq.utils.file_utils import atomic_write_text  # noqa: E402
 
@@ -220,22 +221,6 @@ class Samples(keras.callbacks.Callback):
             self.samples[temperature] = text
             print(f"--- epoch {epoch + 1}, temperature {temperature}")
             print(text)
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stops training after the first epoch that ends past the budget."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if time.perf_counter() - self.start > self.seconds:
-            print(f"time budget of {self.seconds:.0f} s spent: stopping")
-            self.model.stop_training = True
 
 
 # %% [markdown]

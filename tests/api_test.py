@@ -31,7 +31,11 @@ def test_layers_surface():
 
 
 def test_applications_surface():
-    assert keras_seq.applications.__all__ == ["RowClassifier", "TextGenerator"]
+    assert keras_seq.applications.__all__ == [
+        "RowClassifier",
+        "Seq2SeqTranslator",
+        "TextGenerator",
+    ]
     for name in keras_seq.applications.__all__:
         cls = getattr(keras_seq.applications, name)
         assert issubclass(cls, keras.Model)

@@ -127,3 +127,54 @@ class TextGenerationRecipeTest(TestCase):
                 (["--minutes", "-1"], "--minutes must be positive"),
             ),
         )
+
+
+class TranslationRecipeTest(TestCase):
+    def test_smoke_run_writes_models_metrics_and_plots(self):
+        out = os.path.join(self.get_temp_dir(), "run")
+        stdout = run_recipe(
+            "translation.py",
+            "--smoke",
+            "--no-compare",
+            "--out",
+            out,
+            "--data-dir",
+            self.get_data_dir(),
+        )
+        self.assertIn("attention, beam: BLEU", stdout)
+        self.assertEqual(
+            sorted(os.listdir(out)),
+            [
+                "attention.keras",
+                "attention_0.png",
+                "attention_1.png",
+                "attention_2.png",
+                "attention_history.png",
+                "metrics.json",
+            ],
+        )
+        with open(os.path.join(out, "metrics.json")) as file:
+            metrics = json.load(file)
+        self.assertEqual(metrics["backend"], keras.backend.backend())
+        self.assertEqual(list(metrics["models"]), ["attention"])
+        scores = metrics["models"]["attention"]
+        self.assertEqual(metrics["test_pairs"], 100)
+        for decoding in ("greedy", "beam"):
+            self.assertBetween(scores[decoding]["bleu"], 0.0, 100.0)
+            self.assertBetween(scores[decoding]["rouge1_f1"], 0.0, 1.0)
+        # The saved model reproduces the reported greedy translations.
+        model = keras.saving.load_model(os.path.join(out, "attention.keras"))
+        examples = scores["greedy"]["examples"]
+        self.assertEqual(
+            model.translate([source for source, _, _ in examples]),
+            [translation for _, _, translation in examples],
+        )
+
+    def test_bad_arguments_exit_with_a_message(self):
+        assert_rejects(
+            "translation.py",
+            (
+                (["--attention", "dot"], "invalid choice: 'dot'"),
+                (["--units", "0"], "--units must be at least 1"),
+            ),
+        )

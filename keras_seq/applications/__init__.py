@@ -1,6 +1,7 @@
 """Ready models, each trained with `fit` and used in one call."""
 
 from keras_seq.applications.row_classifier import RowClassifier
+from keras_seq.applications.seq2seq_translator import Seq2SeqTranslator
 from keras_seq.applications.text_generator import TextGenerator
 
-__all__ = ["RowClassifier", "TextGenerator"]
+__all__ = ["RowClassifier", "Seq2SeqTranslator", "TextGenerator"]
