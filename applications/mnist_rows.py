@@ -44,19 +44,19 @@ resumes from the last finished epoch when run again with the same `--out`.
 # The backend is chosen before Keras is imported.
 
 # %%
-import argparse
 import json
 import os
 import shutil
-import sys
 import time
+
+from keras_seq.utils.recipe_arguments import add_common_arguments
+from keras_seq.utils.recipe_arguments import check_at_least_one
+from keras_seq.utils.recipe_arguments import command_line
+from keras_seq.utils.recipe_arguments import recipe_parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("Usage:")[0].strip(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = recipe_parser(__doc__)
     parser.add_argument(
         "--backend",
         choices=("tensorflow", "jax", "torch"),
@@ -76,34 +76,15 @@ def parse_args(argv=None):
     parser.add_argument(
         "--epochs", type=int, default=30, help="passes over the training set"
     )
-    parser.add_argument(
-        "--out", default="runs/mnist_rows", help="output directory"
-    )
-    parser.add_argument(
-        "--data-dir",
-        help="local copy of the datasets (default: KERAS_SEQ_DATA_DIR, "
-        "the Keras cache, or a download)",
-    )
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="tiny sizes, for tests: 500 images, 1 epoch",
-    )
-    parser.add_argument("--seed", type=int, default=1234, help="random seed")
+    add_common_arguments(parser, "runs/mnist_rows", "500 images, 1 epoch")
     args = parser.parse_args(argv)
-    if args.epochs < 1:
-        parser.error(f"--epochs must be at least 1, got {args.epochs}")
+    check_at_least_one(parser, args, ("epochs",))
     return args
 
 
 # In a notebook there is no command line: the defaults are used, and
 # `KERAS_SEQ_SMOKE=1` asks for the smoke sizes.
-in_notebook = "ipykernel" in sys.modules
-args = parse_args(
-    (["--smoke"] if os.environ.get("KERAS_SEQ_SMOKE") == "1" else [])
-    if in_notebook
-    else None
-)
+args = parse_args(command_line())
 if args.backend:
     os.environ["KERAS_BACKEND"] = args.backend
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -44,19 +44,19 @@ with the same `--out`.
 # ## Setup
 
 # %%
-import argparse
 import json
 import os
 import shutil
-import sys
 import time
+
+from keras_seq.utils.recipe_arguments import add_common_arguments
+from keras_seq.utils.recipe_arguments import check_at_least_one
+from keras_seq.utils.recipe_arguments import command_line
+from keras_seq.utils.recipe_arguments import recipe_parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("Usage:")[0].strip(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = recipe_parser(__doc__)
     parser.add_argument(
         "--backend",
         choices=("tensorflow", "jax", "torch"),
@@ -90,26 +90,11 @@ def parse_args(argv=None):
         action="store_true",
         help="skip the model without attention",
     )
-    parser.add_argument(
-        "--out", default="runs/translation", help="output directory"
+    add_common_arguments(
+        parser, "runs/translation", "2,000 pairs, word vocabularies, 1 epoch"
     )
-    parser.add_argument(
-        "--data-dir",
-        help="local copy of the datasets (default: KERAS_SEQ_DATA_DIR, "
-        "the Keras cache, or a download)",
-    )
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="tiny sizes, for tests: 2,000 pairs, word vocabularies, 1 epoch",
-    )
-    parser.add_argument("--seed", type=int, default=1234, help="random seed")
     args = parser.parse_args(argv)
-    for name in ("units", "epochs"):
-        if getattr(args, name) < 1:
-            parser.error(
-                f"--{name} must be at least 1, got {getattr(args, name)}"
-            )
+    check_at_least_one(parser, args, ("units", "epochs"))
     if args.minutes <= 0:
         parser.error(f"--minutes must be positive, got {args.minutes}")
     return args
@@ -117,12 +102,7 @@ def parse_args(argv=None):
 
 # In a notebook there is no command line: the defaults are used, and
 # `KERAS_SEQ_SMOKE=1` asks for the smoke sizes.
-in_notebook = "ipykernel" in sys.modules
-args = parse_args(
-    (["--smoke"] if os.environ.get("KERAS_SEQ_SMOKE") == "1" else [])
-    if in_notebook
-    else None
-)
+args = parse_args(command_line())
 os.environ["KERAS_BACKEND"] = args.backend
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
