@@ -51,6 +51,7 @@ import time
 
 from keras_seq.utils.recipe_arguments import add_common_arguments
 from keras_seq.utils.recipe_arguments import check_at_least_one
+from keras_seq.utils.recipe_arguments import check_positive
 from keras_seq.utils.recipe_arguments import command_line
 from keras_seq.utils.recipe_arguments import recipe_parser
 
@@ -95,8 +96,7 @@ def parse_args(argv=None):
     )
     args = parser.parse_args(argv)
     check_at_least_one(parser, args, ("units", "epochs"))
-    if args.minutes <= 0:
-        parser.error(f"--minutes must be positive, got {args.minutes}")
+    check_positive(parser, args, ("minutes",))
     return args
 
 

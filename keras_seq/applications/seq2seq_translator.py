@@ -26,6 +26,7 @@ from keras_seq.utils import fast_layers
 from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
+from keras_seq.utils.argument_validation import check_texts
 from keras_seq.utils.file_utils import atomic_write_bytes
 
 PAD_TOKEN, OOV_TOKEN, START_TOKEN, END_TOKEN = (
@@ -45,26 +46,6 @@ _NO_SPACE_AFTER = set("([{¿¡")
 # Source and target lengths are padded up to a multiple of this, so that a
 # few compiled shapes serve every batch.
 LENGTH_MULTIPLE = 8
-
-
-def _check_texts(texts, name):
-    """Returns `texts` (a str, or a list, tuple or array of str) as a list."""
-    if isinstance(texts, str):
-        return [texts]
-    if isinstance(texts, np.ndarray) and texts.dtype.kind in "UO":
-        texts = texts.tolist()
-    if isinstance(texts, (list, tuple)) and all(
-        isinstance(t, str) for t in texts
-    ):
-        return list(texts)
-    received = type(texts).__name__
-    if isinstance(texts, (list, tuple)):
-        odd = next(t for t in texts if not isinstance(t, str))
-        received += f" holding {type(odd).__name__}"
-    raise TypeError(
-        f"Received an invalid type for argument `{name}`: expected a string "
-        f"or a list of strings, got {received}."
-    )
 
 
 def build_vocabulary(
@@ -101,7 +82,7 @@ def build_vocabulary(
     vocabulary[:4]  # ['[PAD]', '[UNK]', '[START]', '[END]']
     ```
     """
-    texts = _check_texts(texts, "texts")
+    texts = check_texts("texts", texts)
     size = check_positive_int("vocabulary_size", vocabulary_size)
     if size <= len(RESERVED_TOKENS):
         raise ValueError(
@@ -473,7 +454,7 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
             A list of lists of int, truncated to the side's maximum length.
         """
         side = check_choice("side", side, ("source", "target"))
-        texts = _check_texts(texts, "texts")
+        texts = check_texts("texts", texts)
         limit = getattr(self, f"max_{side}_length")
         if not texts:
             return []
@@ -510,8 +491,8 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
             int32 ids (float32 weights), each padded to its own length, a
             multiple of 8.
         """
-        sources = _check_texts(sources, "sources")
-        targets = _check_texts(targets, "targets")
+        sources = check_texts("sources", sources)
+        targets = check_texts("targets", targets)
         if len(sources) != len(targets) or not sources:
             raise ValueError(
                 "Received `sources` and `targets` of lengths "
@@ -795,7 +776,7 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
             for each text.
         """
         single = isinstance(texts, str)
-        texts = _check_texts(texts, "texts")
+        texts = check_texts("texts", texts)
         batch_size = check_positive_int("batch_size", batch_size)
         if max_length is None:
             max_length = self.max_target_length
@@ -972,8 +953,8 @@ def evaluate_translation(
     import keras_hub
     import sacrebleu
 
-    sources = _check_texts(sources, "sources")
-    references = _check_texts(references, "references")
+    sources = check_texts("sources", sources)
+    references = check_texts("references", references)
     if len(sources) != len(references) or not sources:
         raise ValueError(
             "Received `sources` and `references` of lengths "

@@ -22,6 +22,7 @@ from keras_seq.utils import fast_layers
 from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
+from keras_seq.utils.argument_validation import check_texts
 from keras_seq.utils.compile_utils import compile_function
 
 OOV_TOKEN = "[UNK]"
@@ -54,19 +55,6 @@ def detokenize(tokens, level):
             pieces.append(" ")
         pieces.append(token)
     return "".join(pieces)
-
-
-def _check_texts(texts, name="texts"):
-    if isinstance(texts, str):
-        return [texts]
-    if isinstance(texts, (list, tuple)) and all(
-        isinstance(t, str) for t in texts
-    ):
-        return list(texts)
-    raise TypeError(
-        f"Received an invalid type for argument `{name}`: expected a string "
-        f"or a list of strings, got {type(texts).__name__}."
-    )
 
 
 class TextWindows(keras.utils.PyDataset):
@@ -271,7 +259,7 @@ class TextGenerator(ApplicationMixin, keras.Model):
         """
         level = check_choice("level", level, LEVELS)
         counts = collections.Counter()
-        for piece in _check_texts(text, "text"):
+        for piece in check_texts("text", text):
             counts.update(tokenize(piece, level))
         counts.pop(OOV_TOKEN, None)
         ranked = sorted(counts, key=lambda t: (-counts[t], t))
@@ -424,7 +412,7 @@ class TextGenerator(ApplicationMixin, keras.Model):
             `n > 1`, each is a list of the `n` best continuations.
         """
         single = isinstance(prompt, str)
-        prompts = _check_texts(prompt, "prompt")
+        prompts = check_texts("prompt", prompt)
         ids = [self.encode(p) for p in prompts]
         for text, row in zip(prompts, ids):
             if len(row) == 0:
@@ -471,7 +459,7 @@ class TextGenerator(ApplicationMixin, keras.Model):
             texts, the number of predicted tokens, and the number of
             characters they span.
         """
-        texts = _check_texts(texts)
+        texts = check_texts("texts", texts)
         chunk_length = check_positive_int("chunk_length", chunk_length)
         rows = [self.encode(t) for t in texts]
         if any(len(r) < 2 for r in rows):

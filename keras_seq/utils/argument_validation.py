@@ -105,3 +105,24 @@ def check_shape_rank(name, shape, rank, description):
             f"tensor of rank {rank} {description}, got a tensor of shape "
             f"{tuple(shape)} (rank {len(shape)})."
         )
+
+
+def check_texts(name, texts):
+    """Checks that `texts` is a str or a list, tuple or array of str, and
+    returns it as a list of str."""
+    if isinstance(texts, str):
+        return [texts]
+    if getattr(texts, "dtype", None) is not None and texts.dtype.kind in "UO":
+        texts = texts.tolist()
+    if isinstance(texts, (list, tuple)) and all(
+        isinstance(t, str) for t in texts
+    ):
+        return list(texts)
+    received = type(texts).__name__
+    if isinstance(texts, (list, tuple)):
+        odd = next(t for t in texts if not isinstance(t, str))
+        received += f" holding {type(odd).__name__}"
+    raise TypeError(
+        f"Received an invalid type for argument `{name}`: expected a string "
+        f"or a list of strings, got {received}."
+    )

@@ -42,6 +42,15 @@ def check_at_least_one(parser, args, names):
             parser.error(f"{option} must be at least 1, got {value}")
 
 
+def check_positive(parser, args, names):
+    """Exits with a usage error when a number argument is not above 0."""
+    for name in names:
+        value = getattr(args, name)
+        if value <= 0:
+            option = "--" + name.replace("_", "-")
+            parser.error(f"{option} must be positive, got {value}")
+
+
 def command_line():
     """The recipe's arguments: `sys.argv`, or in a notebook none (the
     defaults), with `--smoke` when `KERAS_SEQ_SMOKE=1`."""
