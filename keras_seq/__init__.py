@@ -18,6 +18,7 @@ _SUBPACKAGES = (
     "datasets",
     "decoding",
     "layers",
+    "metrics",
     "testing",
     "visualization",
 )

@@ -12,6 +12,7 @@ def test_top_level_surface():
         "datasets",
         "decoding",
         "layers",
+        "metrics",
         "testing",
         "visualization",
     ]
@@ -78,6 +79,14 @@ def test_visualization_surface():
     assert keras_seq.visualization.__all__ == ["plot_history"]
 
 
+def test_metrics_surface():
+    assert keras_seq.metrics.__all__ == [
+        "caption_bleu",
+        "caption_words",
+        "cider_d",
+    ]
+
+
 def test_testing_surface():
     assert keras_seq.testing.__all__ == ["TestCase"]
     for helper in ("run_layer_test", "run_model_saving_test"):
@@ -89,6 +98,7 @@ def test_datasets_surface():
         "captions",
         "jsb_chorales",
         "mnist",
+        "mnist_captions",
         "moving_mnist",
         "text",
         "timeseries",
@@ -98,6 +108,7 @@ def test_datasets_surface():
         ("captions", ["load_coco_mini", "load_coco_captions"]),
         ("jsb_chorales", ["load_data"]),
         ("mnist", ["load_data"]),
+        ("mnist_captions", ["load_data", "compose"]),
         ("moving_mnist", ["load_data", "generate"]),
         ("text", ["load_data", "load_text"]),
         ("timeseries", ["load_series"]),

@@ -10,14 +10,23 @@ tokenizer turns strings into ids, and generation runs the compiled loop of
 `keras_seq.decoding` with any of its samplers, beam search included.
 """
 
-import re
-
 import keras
 import numpy as np
 from keras import ops
 
 from keras_seq import decoding
 from keras_seq.applications.application import ApplicationMixin
+from keras_seq.applications.vocabulary import END_ID
+from keras_seq.applications.vocabulary import OOV_ID
+from keras_seq.applications.vocabulary import OOV_TOKEN
+from keras_seq.applications.vocabulary import PAD_ID
+from keras_seq.applications.vocabulary import START_ID
+from keras_seq.applications.vocabulary import Tokenizers
+from keras_seq.applications.vocabulary import build_vocabulary
+from keras_seq.applications.vocabulary import check_vocabulary
+from keras_seq.applications.vocabulary import detokenize
+from keras_seq.applications.vocabulary import is_text
+from keras_seq.applications.vocabulary import pad_ids
 from keras_seq.decoding.logits_processing import BANNED_LOGIT
 from keras_seq.layers import AttentionDecoder
 from keras_seq.layers import RecurrentStack
@@ -28,109 +37,6 @@ from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import check_texts
 from keras_seq.utils.file_utils import atomic_write_bytes
-
-PAD_TOKEN, OOV_TOKEN, START_TOKEN, END_TOKEN = (
-    "[PAD]",
-    "[UNK]",
-    "[START]",
-    "[END]",
-)
-RESERVED_TOKENS = (PAD_TOKEN, OOV_TOKEN, START_TOKEN, END_TOKEN)
-PAD_ID, OOV_ID, START_ID, END_ID = 0, 1, 2, 3
-TOKENIZERS = ("word_piece", "word")
-# The words and punctuation marks KerasHub's WordPiece tokenizer splits a
-# text into before it looks for pieces.
-_WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
-_NO_SPACE_BEFORE = set(".,;:!?)]}%")
-_NO_SPACE_AFTER = set("([{¿¡")
-# Source and target lengths are padded up to a multiple of this, so that a
-# few compiled shapes serve every batch.
-LENGTH_MULTIPLE = 8
-
-
-def build_vocabulary(
-    texts, vocabulary_size=8000, tokenizer="word_piece", lowercase=False
-):
-    """Learns a translation vocabulary from a corpus.
-
-    Args:
-        texts: list or array of str. The sentences of one language.
-        vocabulary_size: int. The largest number of entries, the four
-            reserved tokens (`"[PAD]"`, `"[UNK]"`, `"[START]"`, `"[END]"`,
-            ids 0 to 3) included.
-        tokenizer: str. `"word_piece"`: KerasHub's WordPiece trainer
-            (`keras_hub.tokenizers.compute_word_piece_vocabulary`), so rare
-            words are spelled with subword pieces; or `"word"`: the most
-            frequent words and punctuation marks, other words becoming
-            `"[UNK]"`. Both are read by KerasHub's `WordPieceTokenizer`.
-            Defaults to `"word_piece"`.
-        lowercase: bool. Lowercase the text first (the model must then be
-            created with `lowercase=True`). Defaults to `False`: BLEU is
-            case-sensitive.
-
-    Returns:
-        A list of str, the reserved tokens first.
-
-    Example:
-
-    ```python
-    import keras_seq
-
-    vocabulary = keras_seq.applications.seq2seq_translator.build_vocabulary(
-        ["Hola.", "¿Dónde está la biblioteca?"], tokenizer="word"
-    )
-    vocabulary[:4]  # ['[PAD]', '[UNK]', '[START]', '[END]']
-    ```
-    """
-    texts = check_texts("texts", texts)
-    size = check_positive_int("vocabulary_size", vocabulary_size)
-    if size <= len(RESERVED_TOKENS):
-        raise ValueError(
-            "Received an invalid value for argument `vocabulary_size`: "
-            f"expected more than the {len(RESERVED_TOKENS)} reserved tokens, "
-            f"got {vocabulary_size}."
-        )
-    tokenizer = check_choice("tokenizer", tokenizer, TOKENIZERS)
-    if tokenizer == "word_piece":
-        import keras_hub
-        import tensorflow as tf
-
-        return keras_hub.tokenizers.compute_word_piece_vocabulary(
-            tf.data.Dataset.from_tensor_slices(texts).batch(1024),
-            vocabulary_size=size,
-            lowercase=lowercase,
-            strip_accents=False,
-            reserved_tokens=list(RESERVED_TOKENS),
-        )
-    counts = {}
-    for text in texts:
-        for word in _WORD_PATTERN.findall(text.lower() if lowercase else text):
-            counts[word] = counts.get(word, 0) + 1
-    ranked = sorted(counts, key=lambda w: (-counts[w], w))
-    ranked = [w for w in ranked if w not in RESERVED_TOKENS]
-    return list(RESERVED_TOKENS) + ranked[: size - len(RESERVED_TOKENS)]
-
-
-def detokenize(tokens):
-    """Joins WordPiece tokens into text spaced as English prose is."""
-    words = []
-    for token in tokens:
-        if token.startswith("##") and words:
-            words[-1] += token[2:]
-        else:
-            words.append(token)
-    text = ""
-    for i, word in enumerate(words):
-        joined = (
-            i == 0
-            or word in _NO_SPACE_BEFORE
-            or words[i - 1] in _NO_SPACE_AFTER
-            # "don ' t" -> "don't", "Tom ' s" -> "Tom's".
-            or (word == "'" and words[i - 1][-1:].isalnum())
-            or (words[i - 1] == "'" and i >= 2 and words[i - 2][-1:].isalnum())
-        )
-        text += word if joined else " " + word
-    return text
 
 
 class TranslationBatches:
@@ -174,24 +80,13 @@ class TranslationBatches:
 
     def __getitem__(self, index):
         rows = self.batches[index]
-        sources = _pad([self.source_ids[i] for i in rows])
-        targets = _pad(
+        sources = pad_ids([self.source_ids[i] for i in rows])
+        targets = pad_ids(
             [[START_ID, *self.target_ids[i], END_ID] for i in rows], extra=1
         )
         inputs = {"source_ids": sources, "target_ids": targets[:, :-1]}
         labels = targets[:, 1:]
         return inputs, labels, (labels != PAD_ID).astype("float32")
-
-
-def _pad(rows, extra=0):
-    """Pads int rows with `PAD_ID` to a multiple of `LENGTH_MULTIPLE` (plus
-    `extra`)."""
-    width = max(max(len(row) for row in rows) - extra, 1)
-    width = -(-width // LENGTH_MULTIPLE) * LENGTH_MULTIPLE + extra
-    padded = np.full((len(rows), width), PAD_ID, "int32")
-    for i, row in enumerate(rows):
-        padded[i, : len(row)] = row
-    return padded
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -294,10 +189,10 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
-        self.source_vocabulary = _check_vocabulary(
+        self.source_vocabulary = check_vocabulary(
             "source_vocabulary", source_vocabulary
         )
-        self.target_vocabulary = _check_vocabulary(
+        self.target_vocabulary = check_vocabulary(
             "target_vocabulary", target_vocabulary
         )
         self.cell = check_choice("cell", cell, ("gru", "lstm"))
@@ -321,7 +216,7 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
         self.sampler = decoding.get_sampler(sampler)
         # The tokenizers are made on first use and kept out of Keras's
         # tracking (they are not saved: the vocabularies are in the config).
-        self._tokenizers = _Tokenizers()
+        self._tokenizers = Tokenizers()
 
         # === Layers ===
         dtype = self.dtype_policy
@@ -534,7 +429,7 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
 
     def _as_dataset(self, x, y, batch_size, shuffle, seed=None):
         """`x`, `y` as a dataset when they are sentences; else unchanged."""
-        if _is_text(x):
+        if is_text(x):
             if y is None:
                 raise ValueError(
                     "Received source sentences `x` without target sentences "
@@ -561,14 +456,14 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
         tokenized and batched by `make_dataset` (`batch_size` defaults to
         64). Anything else is passed to `keras.Model.fit` as it is.
         """
-        if _is_text(x):
+        if is_text(x):
             x, y = self._as_dataset(x, y, batch_size, shuffle)
             # The dataset shuffles itself.
             batch_size, shuffle = None, False
         if (
             isinstance(validation_data, (list, tuple))
             and len(validation_data) == 2
-            and _is_text(validation_data[0])
+            and is_text(validation_data[0])
         ):
             validation_data, _ = self._as_dataset(
                 *validation_data, batch_size or 64, False
@@ -584,7 +479,7 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """`keras.Model.evaluate`, also taking sentences (see `fit`)."""
-        if _is_text(x):
+        if is_text(x):
             x, y = self._as_dataset(x, y, batch_size, False)
             batch_size = None
         return super().evaluate(x, y, batch_size=batch_size, **kwargs)
@@ -806,7 +701,7 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
     def _translate_ids(
         self, ids, sampler, max_length, seed, options, attention=False
     ):
-        source_ids = _pad([row or [PAD_ID] for row in ids])
+        source_ids = pad_ids([row or [PAD_ID] for row in ids])
         outputs = decoding.generate(
             self,
             np.full((len(ids), 1), START_ID, "int32"),
@@ -980,48 +875,3 @@ def evaluate_translation(
         zip(sources[:5], references[:5], translations[:5])
     )
     return results
-
-
-class _Tokenizers:
-    """KerasHub tokenizers by side, in an object Keras does not track."""
-
-    def __init__(self):
-        self.by_side = {}
-
-
-def _is_text(x):
-    if isinstance(x, str):
-        return True
-    if isinstance(x, np.ndarray):
-        return (
-            x.dtype.kind in "UO" and x.size > 0 and isinstance(x.flat[0], str)
-        )
-    return isinstance(x, (list, tuple)) and bool(x) and isinstance(x[0], str)
-
-
-def _check_vocabulary(name, vocabulary):
-    if not isinstance(vocabulary, (list, tuple)) or not all(
-        isinstance(token, str) and token for token in vocabulary
-    ):
-        raise TypeError(
-            f"Received an invalid type for argument `{name}`: expected a "
-            f"list of non-empty strings, got {type(vocabulary).__name__}."
-        )
-    vocabulary = list(vocabulary)
-    if tuple(vocabulary[: len(RESERVED_TOKENS)]) != RESERVED_TOKENS:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`: expected the "
-            f"reserved tokens {list(RESERVED_TOKENS)} first (as "
-            f"`build_vocabulary` makes it), got {vocabulary[:4]}."
-        )
-    if len(vocabulary) <= len(RESERVED_TOKENS):
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`: it holds only "
-            "the reserved tokens."
-        )
-    if len(set(vocabulary)) != len(vocabulary):
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`: entries must "
-            "be unique."
-        )
-    return vocabulary

@@ -7,13 +7,13 @@ from keras import ops
 from keras_seq import decoding
 from keras_seq.applications import Seq2SeqTranslator
 from keras_seq.applications import seq2seq_translator
-from keras_seq.applications.seq2seq_translator import END_ID
-from keras_seq.applications.seq2seq_translator import OOV_ID
-from keras_seq.applications.seq2seq_translator import PAD_ID
-from keras_seq.applications.seq2seq_translator import RESERVED_TOKENS
-from keras_seq.applications.seq2seq_translator import START_ID
-from keras_seq.applications.seq2seq_translator import build_vocabulary
-from keras_seq.applications.seq2seq_translator import detokenize
+from keras_seq.applications.vocabulary import END_ID
+from keras_seq.applications.vocabulary import OOV_ID
+from keras_seq.applications.vocabulary import PAD_ID
+from keras_seq.applications.vocabulary import RESERVED_TOKENS
+from keras_seq.applications.vocabulary import START_ID
+from keras_seq.applications.vocabulary import build_vocabulary
+from keras_seq.applications.vocabulary import detokenize
 from keras_seq.datasets import translation
 from keras_seq.testing import TestCase
 
