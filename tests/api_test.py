@@ -33,6 +33,7 @@ def test_layers_surface():
 
 def test_applications_surface():
     assert keras_seq.applications.__all__ == [
+        "ImageCaptioner",
         "RowClassifier",
         "Seq2SeqTranslator",
         "TextGenerator",

@@ -178,3 +178,61 @@ class TranslationRecipeTest(TestCase):
                 (["--units", "0"], "--units must be at least 1"),
             ),
         )
+
+
+class ImageCaptioningRecipeTest(TestCase):
+    def test_smoke_run_writes_models_metrics_and_figures(self):
+        out = os.path.join(self.get_temp_dir(), "run")
+        stdout = run_recipe(
+            "image_captioning.py",
+            "--smoke",
+            "--out",
+            out,
+            "--data-dir",
+            self.get_data_dir(),
+        )
+        self.assertIn("digits, beam: exact match", stdout)
+        self.assertEqual(
+            sorted(os.listdir(out)),
+            [
+                "coco_attention.png",
+                "coco_mini.keras",
+                "coco_mini_history.png",
+                "digits.keras",
+                "digits_attention_0.png",
+                "digits_attention_1.png",
+                "digits_attention_2.png",
+                "digits_history.png",
+                "metrics.json",
+            ],
+        )
+        with open(os.path.join(out, "metrics.json")) as file:
+            metrics = json.load(file)
+        self.assertEqual(metrics["backend"], keras.backend.backend())
+        self.assertEqual(metrics["digits"]["test_images"], 100)
+        self.assertEqual(metrics["coco_mini"]["images"], 51)
+        for part in ("digits", "coco_mini"):
+            for decoding in ("greedy", "beam"):
+                scores = metrics[part][decoding]
+                for key in ("bleu_1", "bleu_4", "exact_match"):
+                    self.assertBetween(scores[key], 0.0, 1.0)
+                self.assertGreaterEqual(scores["cider_d"], 0.0)
+        # The saved model reproduces the reported greedy captions.
+        model = keras.saving.load_model(os.path.join(out, "digits.keras"))
+        (x_test, _) = keras_seq.datasets.mnist_captions.load_data(
+            num_train=500,
+            num_validation=100,
+            num_test=100,
+            path=self.get_data_dir(),
+        )[2]
+        examples = metrics["digits"]["greedy"]["examples"]
+        self.assertEqual(
+            model.caption(x_test[: len(examples)]),
+            [caption for _, caption in examples],
+        )
+
+    def test_bad_arguments_exit_with_a_message(self):
+        assert_rejects(
+            "image_captioning.py",
+            ((["--epochs", "0"], "--epochs must be at least 1"),),
+        )

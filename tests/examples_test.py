@@ -26,6 +26,7 @@ def documented_functions():
     yield keras_seq.decoding.generate
     yield keras_seq.decoding.get_sampler
     yield keras_seq.applications.seq2seq_translator.build_vocabulary
+    yield keras_seq.metrics.caption_bleu
     for name in keras_seq.datasets.__all__:
         module = getattr(keras_seq.datasets, name)
         for attribute in dir(module):

@@ -2,6 +2,13 @@
 
 import keras
 
+from keras_seq import decoding
+from keras_seq.applications.vocabulary import OOV_ID
+from keras_seq.applications.vocabulary import PAD_ID
+from keras_seq.applications.vocabulary import START_ID
+from keras_seq.decoding.logits_processing import BANNED_LOGIT
+from keras_seq.utils import fast_layers
+
 
 class ApplicationMixin:
     """Config and compile plumbing for the application models.
@@ -38,3 +45,44 @@ class ApplicationMixin:
             for key, value in config.items()
         }
         return cls(**config)
+
+
+class TokenDecoderMixin:
+    """One decoding step for the models that write text from an encoding.
+
+    `Seq2SeqTranslator` and `ImageCaptioner` have a `target_embedding`, a
+    `decoder` (a `RecurrentStack`, or an `AttentionDecoder` when
+    `attention` is set) and a `head`, and keep in the generation cache the
+    decoder `"state"` and, with attention, the `"encoder_outputs"`, their
+    `"encoder_keys"` and optionally an `"encoder_mask"`.
+    """
+
+    def next(self, prompt, cache, index):
+        """Reads `prompt[:, index - 1]`; returns logits for `index`."""
+        token = prompt[:, index - 1]
+        embedded = fast_layers.embed(self.target_embedding, token)
+        if self.attention is None:
+            hidden, state = self.decoder.step(embedded, cache["state"])
+        else:
+            hidden, state, _ = self.decoder.step(
+                embedded,
+                cache["state"],
+                cache["encoder_outputs"],
+                cache.get("encoder_mask"),
+                encoder_keys=cache["encoder_keys"],
+            )
+        logits = fast_layers.dense(self.head, hidden)
+        # Padding, unknown words and the start token are never generated.
+        for banned in (PAD_ID, OOV_ID, START_ID):
+            logits = fast_layers.ban_index(logits, banned, BANNED_LOGIT)
+        return logits, hidden, {**cache, "state": state}
+
+    def _get_sampler(self, sampler, kwargs):
+        """The sampler to use: `sampler`, else the model's, built with the
+        sampler arguments popped from `kwargs`."""
+        names = ("num_beams", "length_penalty", "num_results", "temperature")
+        names += ("k", "p")
+        sampler_kwargs = {n: kwargs.pop(n) for n in names if n in kwargs}
+        return decoding.get_sampler(
+            self.sampler if sampler is None else sampler, **sampler_kwargs
+        )

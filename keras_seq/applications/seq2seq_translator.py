@@ -16,8 +16,8 @@ from keras import ops
 
 from keras_seq import decoding
 from keras_seq.applications.application import ApplicationMixin
+from keras_seq.applications.application import TokenDecoderMixin
 from keras_seq.applications.vocabulary import END_ID
-from keras_seq.applications.vocabulary import OOV_ID
 from keras_seq.applications.vocabulary import OOV_TOKEN
 from keras_seq.applications.vocabulary import PAD_ID
 from keras_seq.applications.vocabulary import START_ID
@@ -27,11 +27,9 @@ from keras_seq.applications.vocabulary import check_vocabulary
 from keras_seq.applications.vocabulary import detokenize
 from keras_seq.applications.vocabulary import is_text
 from keras_seq.applications.vocabulary import pad_ids
-from keras_seq.decoding.logits_processing import BANNED_LOGIT
 from keras_seq.layers import AttentionDecoder
 from keras_seq.layers import RecurrentStack
 from keras_seq.layers.recurrent_stack import CELL_STATE_NAMES
-from keras_seq.utils import fast_layers
 from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
@@ -90,7 +88,7 @@ class TranslationBatches:
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
-class Seq2SeqTranslator(ApplicationMixin, keras.Model):
+class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
     """A recurrent encoder–decoder that translates text, with attention.
 
     The encoder embeds the source tokens and reads them with a
@@ -605,26 +603,6 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
             _, _, cache = self.next(tokens, cache, index)
         return cache
 
-    def next(self, prompt, cache, index):
-        """Reads `prompt[:, index - 1]`; returns logits for `index`."""
-        token = prompt[:, index - 1]
-        embedded = fast_layers.embed(self.target_embedding, token)
-        if self.attention is None:
-            hidden, state = self.decoder.step(embedded, cache["state"])
-        else:
-            hidden, state, _ = self.decoder.step(
-                embedded,
-                cache["state"],
-                cache["encoder_outputs"],
-                cache["encoder_mask"],
-                encoder_keys=cache["encoder_keys"],
-            )
-        logits = fast_layers.dense(self.head, hidden)
-        # Padding, unknown words and the start token are never generated.
-        for banned in (PAD_ID, OOV_ID, START_ID):
-            logits = fast_layers.ban_index(logits, banned, BANNED_LOGIT)
-        return logits, hidden, {**cache, "state": state}
-
     def attention_scores(self, token_ids, context):
         """Attention `(batch_size, length, source_length)`: row `t` is the
         attention of the step that reads `token_ids[:, t]`."""
@@ -689,14 +667,6 @@ class Seq2SeqTranslator(ApplicationMixin, keras.Model):
             for i, result in zip(rows, results):
                 translations[i] = result
         return translations[0] if single else translations
-
-    def _get_sampler(self, sampler, kwargs):
-        names = ("num_beams", "length_penalty", "num_results", "temperature")
-        names += ("k", "p")
-        sampler_kwargs = {n: kwargs.pop(n) for n in names if n in kwargs}
-        return decoding.get_sampler(
-            self.sampler if sampler is None else sampler, **sampler_kwargs
-        )
 
     def _translate_ids(
         self, ids, sampler, max_length, seed, options, attention=False
