@@ -1,6 +1,7 @@
 """What every keras_seq application model shares."""
 
 import keras
+from keras import ops
 
 from keras_seq import decoding
 from keras_seq.applications.vocabulary import OOV_ID
@@ -55,7 +56,42 @@ class TokenDecoderMixin:
     `attention` is set) and a `head`, and keep in the generation cache the
     decoder `"state"` and, with attention, the `"encoder_outputs"`, their
     `"encoder_keys"` and optionally an `"encoder_mask"`.
+
+    The model names, as `context_key`, the entry of the generation context
+    that `encode` reads.
     """
+
+    context_key = None
+
+    def compile_with_defaults(
+        self, optimizer, loss, metrics, clipnorm, **kwargs
+    ):
+        """`keras.Model.compile` where `"auto"` means: Adam (learning rate
+        1e-3, gradient norm clipped at `clipnorm`), cross-entropy from
+        logits averaged over the real tokens the sample weights mark, and
+        accuracy over those tokens."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(1e-3, clipnorm=clipnorm)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"
+            )
+        if metrics == "auto":
+            metrics = [keras.metrics.SparseCategoricalAccuracy("accuracy")]
+        kwargs.setdefault("weighted_metrics", metrics)
+        keras.Model.compile(self, optimizer=optimizer, loss=loss, **kwargs)
+
+    def prefill(self, tokens, context):
+        """The decoder state after reading `tokens`, for the input that
+        `context[context_key]` holds."""
+        cache = self.encode(context[self.context_key])
+        if self.attention is not None:
+            cache["encoder_keys"] = self.decoder.compute_keys(
+                cache["encoder_outputs"]
+            )
+        for index in range(1, ops.shape(tokens)[1] + 1):
+            _, _, cache = self.next(tokens, cache, index)
+        return cache
 
     def next(self, prompt, cache, index):
         """Reads `prompt[:, index - 1]`; returns logits for `index`."""

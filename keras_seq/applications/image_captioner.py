@@ -31,6 +31,7 @@ from keras_seq.applications.vocabulary import detokenize
 from keras_seq.applications.vocabulary import pad_ids
 from keras_seq.layers import AttentionDecoder
 from keras_seq.layers.recurrent_stack import CELL_STATE_NAMES
+from keras_seq.metrics.captioning import caption_groups
 from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
@@ -58,7 +59,9 @@ def small_cnn(dtype=None, name="small_cnn"):
             keras.layers.Conv2D(
                 filters, 3, padding="same", use_bias=False, dtype=dtype
             ),
-            keras.layers.BatchNormalization(dtype=dtype),
+            # Momentum 0.9: the moving variance must fall from 1 to the
+            # small variance of mostly black images within an epoch.
+            keras.layers.BatchNormalization(momentum=0.9, dtype=dtype),
             keras.layers.ReLU(dtype=dtype),
             keras.layers.MaxPooling2D(dtype=dtype),
         ]
@@ -153,6 +156,10 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
             the output layer, in training. Defaults to `0.0`.
         attention_regularization: float. The weight of the doubly
             stochastic penalty (Xu et al. use 1.0). Defaults to `0.0`.
+        position_embedding: bool. Add a learned vector per feature-map
+            position to the projected features, so that attention can
+            address places ("the next digit to the right") as well as
+            contents. Defaults to `True`.
         max_caption_length: int. Words trained on and generated at most.
             Defaults to `32`.
         sampler: str or `keras_hub.samplers.Sampler`. The default sampler
@@ -179,6 +186,8 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
     - [Xu et al., 2015](https://arxiv.org/abs/1502.03044)
     """
 
+    context_key = "images"
+
     def __init__(
         self,
         vocabulary=None,
@@ -192,6 +201,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
         attention="bahdanau",
         dropout=0.0,
         attention_regularization=0.0,
+        position_embedding=True,
         max_caption_length=32,
         sampler="greedy",
         name="image_captioner",
@@ -217,6 +227,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
                 "a float >= 0",
             )
         self.attention_regularization = float(attention_regularization)
+        self.position_embedding = bool(position_embedding)
         self.max_caption_length = check_positive_int(
             "max_caption_length", max_caption_length
         )
@@ -330,6 +341,8 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
                 (-1, features.shape[1] * features.shape[2], features.shape[3]),
             )
         features = self.feature_projection(features)
+        if self.position_embedding:
+            features = features + self.positions
         features = self.feature_dropout(features, training=training)
         mean = ops.mean(features, axis=1)
         state = [[bridge(mean) for bridge in self.bridges]]
@@ -388,13 +401,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
                 "`fit` it on caption strings (which adapts it)."
             )
 
-    def tokenize(self, captions):
-        """Token ids of each caption (no start or end token), truncated to
-        `max_caption_length`."""
-        self._check_has_vocabulary()
-        captions = check_texts("captions", captions)
-        if not captions:
-            return []
+    def _tokenizer(self):
         if "caption" not in self._tokenizers.by_side:
             import keras_hub
 
@@ -407,7 +414,16 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
                     dtype="int32",
                 )
             )
-        ids = self._tokenizers.by_side["caption"](captions)
+        return self._tokenizers.by_side["caption"]
+
+    def tokenize(self, captions):
+        """Token ids of each caption (no start or end token), truncated to
+        `max_caption_length`."""
+        self._check_has_vocabulary()
+        captions = check_texts("captions", captions)
+        if not captions:
+            return []
+        ids = self._tokenizer()(captions)
         ids = ids.to_list() if hasattr(ids, "to_list") else ids
         return [[int(i) for i in row[: self.max_caption_length]] for row in ids]
 
@@ -499,7 +515,11 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
         """Batches `(images, captions)` pairs for teacher-forced training.
 
         Args:
-            images: images, as the class documentation describes.
+            images: images, as the class documentation describes; or a
+                `tf.data.Dataset` of unbatched `(image, caption)` pairs (an
+                image tensor `(height, width, channels)` and a string), with
+                `captions=None`: it is tokenized and batched in the
+                pipeline, images resized to `image_size`.
             captions: one str per image, or one list of str per image.
             batch_size: int. Pairs per batch.
             shuffle: bool. Reshuffle the pairs every epoch.
@@ -515,8 +535,15 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
 
         self._check_has_vocabulary()
         batch_size = check_positive_int("batch_size", batch_size)
+        if isinstance(images, tf.data.Dataset):
+            if captions is not None:
+                raise ValueError(
+                    "Received a `tf.data.Dataset` and `captions`: the "
+                    "dataset must yield `(image, caption)` pairs itself."
+                )
+            return self._pipeline(images, batch_size, shuffle, seed)
         pixels = self.preprocess_images(images)
-        groups = _caption_groups(captions, len(pixels))
+        groups = caption_groups(captions, len(pixels), "captions")
         image_index, caption_ids = [], []
         for index, group in enumerate(groups):
             for ids in self.tokenize(group):
@@ -562,6 +589,57 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
         )
         return dataset.prefetch(2)
 
+    def _pipeline(self, pairs, batch_size, shuffle, seed):
+        """Tokenizes and batches a dataset of `(image, caption)` pairs."""
+        import tensorflow as tf
+
+        spec = pairs.element_spec
+        if not (
+            isinstance(spec, tuple)
+            and len(spec) == 2
+            and spec[0].shape.rank == 3
+            and spec[0].shape[-1] in (1, 3)
+            and spec[1].dtype == tf.string
+            and spec[1].shape.rank == 0
+        ):
+            raise ValueError(
+                "Received a `tf.data.Dataset` whose elements are "
+                f"{spec}: expected unbatched `(image, caption)` pairs, an "
+                "image `(height, width, 1 or 3)` and a scalar string."
+            )
+        tokenizer = self._tokenizer()
+        length = self.max_caption_length
+        height, width = self.image_size
+
+        def prepare(image, caption):
+            image = tf.cast(image, tf.float32)
+            image = tf.image.resize(image, (height, width))
+            if image.shape[-1] == 1:
+                image = tf.tile(image, (1, 1, 3))
+            ids = tokenizer(caption)[:length]
+            ids = tf.concat([[START_ID], ids, [END_ID]], axis=0)
+            return image, ids
+
+        def split(images, ids):
+            # Padded to a multiple of 8 input tokens, plus the shift.
+            padding = -(tf.shape(ids)[1] - 1) % 8
+            ids = tf.pad(ids, [[0, 0], [0, padding]])
+            labels = ids[:, 1:]
+            weights = tf.cast(tf.not_equal(labels, PAD_ID), tf.float32)
+            return (
+                {"images": images, "caption_ids": ids[:, :-1]},
+                labels,
+                (weights),
+            )
+
+        if shuffle:
+            pairs = pairs.shuffle(1024, seed=seed)
+        dataset = pairs.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.padded_batch(
+            batch_size, padded_shapes=([height, width, 3], [None])
+        )
+        return dataset.map(split).prefetch(2)
+
     def fit(
         self,
         x=None,
@@ -576,11 +654,16 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
 
         With caption strings as `y` (one per image, or a list per image),
         `x` may be an array, a list of arrays or a list of image paths, and
-        `validation_data` an `(images, captions)` tuple; they go through
-        `make_dataset` (`batch_size` defaults to 32). A model without a
+        `validation_data` an `(images, captions)` tuple; `x` may also be a
+        `tf.data.Dataset` of unbatched `(image, caption)` pairs. They go
+        through `make_dataset` (`batch_size` defaults to 32). A model without a
         vocabulary first adapts to the training captions (and says so).
         Anything else is passed to `keras.Model.fit` as it is.
         """
+        if y is None and _is_caption_pipeline(x):
+            self._check_has_vocabulary()
+            x = self.make_dataset(x, None, batch_size or 32, shuffle, seed)
+            batch_size, shuffle = None, False
         if _is_captions(y):
             if self.vocabulary is None:
                 self.adapt(y)
@@ -625,6 +708,13 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
         shape = self.encoder.compute_output_shape(images_shape)
         positions = (shape[0], None, shape[-1])
         self.feature_projection.build(positions)
+        if self.position_embedding:
+            num_positions = self.feature_grid[0] * self.feature_grid[1]
+            self.positions = self.add_weight(
+                shape=(num_positions, self.units),
+                initializer=keras.initializers.RandomNormal(stddev=0.02),
+                name="position_embedding",
+            )
         for bridge in self.bridges:
             bridge.build((None, self.units))
         embedded = (None, None, self.embedding_dim)
@@ -672,29 +762,11 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
                 any weighted metrics.
             **kwargs: other arguments of `keras.Model.compile`.
         """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(1e-3, clipnorm=5.0)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, reduction="mean_with_sample_weight"
-            )
-        if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy("accuracy")]
-        kwargs.setdefault("weighted_metrics", metrics)
-        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+        self.compile_with_defaults(
+            optimizer, loss, metrics, clipnorm=5.0, **kwargs
+        )
 
     # === The generation contract ===
-
-    def prefill(self, tokens, context):
-        """The decoder state after reading `tokens` for `context`, a dict
-        with the `"images"` to caption."""
-        cache = self.encode(context["images"])
-        cache["encoder_keys"] = self.decoder.compute_keys(
-            cache["encoder_outputs"]
-        )
-        for index in range(1, ops.shape(tokens)[1] + 1):
-            _, _, cache = self.next(tokens, cache, index)
-        return cache
 
     def attention_scores(self, token_ids, context):
         """Attention `(batch_size, length, positions)`: row `t` is the
@@ -880,6 +952,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
             attention=self.attention,
             dropout=self.dropout,
             attention_regularization=self.attention_regularization,
+            position_embedding=self.position_embedding,
             max_caption_length=self.max_caption_length,
             sampler=keras.saving.serialize_keras_object(self.sampler),
         )
@@ -912,7 +985,7 @@ def evaluate_captions(
 
     start = time.perf_counter()
     pixels = model.preprocess_images(images)
-    references = _caption_groups(references, len(pixels))
+    references = caption_groups(references, len(pixels))
     captions = model.caption(
         pixels, sampler=sampler, batch_size=batch_size, **kwargs
     )
@@ -958,6 +1031,17 @@ def _is_captions(y):
     )
 
 
+def _is_caption_pipeline(x):
+    """Whether `x` is a `tf.data.Dataset` of `(image, caption)` pairs."""
+    spec = getattr(x, "element_spec", None)
+    return (
+        isinstance(spec, tuple)
+        and len(spec) == 2
+        and getattr(spec[1], "dtype", None) is not None
+        and spec[1].dtype.name == "string"
+    )
+
+
 def _flatten_captions(captions):
     if isinstance(captions, str):
         captions = [captions]
@@ -968,30 +1052,3 @@ def _flatten_captions(captions):
         else:
             texts.extend(check_texts("captions", group))
     return check_texts("captions", texts)
-
-
-def _caption_groups(captions, num_images):
-    """One list of caption strings per image."""
-    if isinstance(captions, np.ndarray):
-        captions = captions.tolist()
-    if not isinstance(captions, (list, tuple)):
-        raise TypeError(
-            "Received an invalid type for argument `captions`: expected a "
-            "list with one caption (str) or one list of captions per image, "
-            f"got {type(captions).__name__}."
-        )
-    groups = [
-        [group] if isinstance(group, str) else check_texts("captions", group)
-        for group in captions
-    ]
-    if len(groups) != num_images:
-        raise ValueError(
-            f"Received {num_images} images and {len(groups)} captions (or "
-            "caption lists): expected one per image."
-        )
-    if any(not group for group in groups):
-        raise ValueError(
-            "Received an image with an empty list of captions: expected at "
-            "least one caption per image."
-        )
-    return groups

@@ -149,9 +149,9 @@ class ImageCaptionerTest(TestCase):
             small_captioner(attention_regularization=-1)
         model = small_captioner()
         images, texts = digit_data(self, 4)
-        with self.assertRaisesRegex(ValueError, "4 images and 3 captions"):
+        with self.assertRaisesRegex(ValueError, "4 images and 3 `captions`"):
             model.fit(images, texts[:3], epochs=1, verbose=0)
-        with self.assertRaisesRegex(ValueError, "empty list of captions"):
+        with self.assertRaisesRegex(ValueError, "empty list of `captions`"):
             model.make_dataset(images[:1], [[]])
 
     def test_beam_search_and_n_best(self):
@@ -242,3 +242,24 @@ class ImageCaptionerTest(TestCase):
         self.assertAllClose(results["bleu_1"], 1.0)
         self.assertGreater(results["cider_d"], 0.0)
         self.assertEqual(results["num_images"], 6)
+
+    def test_tf_data_pipeline_of_image_caption_pairs(self):
+        import tensorflow as tf
+
+        images, texts = digit_data(self, 40)
+        pairs = tf.data.Dataset.from_tensor_slices((images, texts))
+        model = small_captioner()
+        dataset = model.make_dataset(pairs, None, batch_size=8, shuffle=False)
+        inputs, labels, weights = next(iter(dataset))
+        self.assertEqual(tuple(inputs["images"].shape), (8, 28, 84, 3))
+        self.assertEqual(inputs["caption_ids"].shape[1] % 8, 0)
+        expected = model.make_dataset(images, texts, 8, shuffle=False)
+        expected_inputs, expected_labels, _ = next(iter(expected))
+        np.testing.assert_array_equal(labels, expected_labels)
+        self.assertAllClose(inputs["images"], expected_inputs["images"])
+        # One weight per real label: the words and the end token.
+        np.testing.assert_array_equal(weights, expected_labels.numpy() != 0)
+        history = model.fit(pairs, batch_size=8, epochs=2, verbose=0)
+        self.assertLen(history.history["loss"], 2)
+        with self.assertRaisesRegex(ValueError, "unbatched"):
+            model.make_dataset(pairs.batch(2), None)

@@ -168,6 +168,8 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
     - [Luong et al., 2015](https://arxiv.org/abs/1508.04025)
     """
 
+    context_key = "source_ids"
+
     def __init__(
         self,
         source_vocabulary,
@@ -578,30 +580,11 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
                 any weighted metrics.
             **kwargs: other arguments of `keras.Model.compile`.
         """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(1e-3, clipnorm=1.0)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, reduction="mean_with_sample_weight"
-            )
-        if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy("accuracy")]
-        kwargs.setdefault("weighted_metrics", metrics)
-        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+        self.compile_with_defaults(
+            optimizer, loss, metrics, clipnorm=1.0, **kwargs
+        )
 
     # === The generation contract ===
-
-    def prefill(self, tokens, context):
-        """The decoder state after reading `tokens` for `context`, a dict
-        with the `"source_ids"` to translate."""
-        cache = self.encode(context["source_ids"])
-        if self.attention is not None:
-            cache["encoder_keys"] = self.decoder.compute_keys(
-                cache["encoder_outputs"]
-            )
-        for index in range(1, ops.shape(tokens)[1] + 1):
-            _, _, cache = self.next(tokens, cache, index)
-        return cache
 
     def attention_scores(self, token_ids, context):
         """Attention `(batch_size, length, source_length)`: row `t` is the

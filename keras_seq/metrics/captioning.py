@@ -24,29 +24,40 @@ def caption_words(text):
     return _WORD.findall(text.lower())
 
 
+def caption_groups(captions, count, name="references"):
+    """`captions` as `count` lists of caption strings, one per image.
+
+    Each entry may be one str or a list of str; numpy arrays are accepted.
+    A wrong count, an empty list or a non-string is a clear error.
+    """
+    if isinstance(captions, np.ndarray):
+        captions = captions.tolist()
+    if not isinstance(captions, (list, tuple)):
+        raise TypeError(
+            f"Received an invalid type for argument `{name}`: expected a "
+            "list with one caption (str) or one list of captions per image, "
+            f"got {type(captions).__name__}."
+        )
+    groups = [
+        [group] if isinstance(group, str) else check_texts(name, group)
+        for group in captions
+    ]
+    if len(groups) != count:
+        raise ValueError(
+            f"Received {count} images and {len(groups)} `{name}` (captions "
+            "or caption lists): expected one per image."
+        )
+    if any(not group for group in groups):
+        raise ValueError(
+            f"Received an empty list of `{name}` for an image: expected at "
+            "least one caption per image."
+        )
+    return groups
+
+
 def _check_pairs(candidates, references):
     candidates = check_texts("candidates", candidates)
-    if not isinstance(references, (list, tuple)) or not references:
-        raise TypeError(
-            "Received an invalid type for argument `references`: expected a "
-            "non-empty list with, for each candidate, a list of reference "
-            f"captions (or one caption), got {type(references).__name__}."
-        )
-    references = [
-        [group] if isinstance(group, str) else check_texts("references", group)
-        for group in references
-    ]
-    if len(references) != len(candidates):
-        raise ValueError(
-            f"Received {len(candidates)} `candidates` and {len(references)} "
-            "groups of `references`: expected one group per candidate."
-        )
-    if any(not group for group in references):
-        raise ValueError(
-            "Received an empty group of `references`: every candidate needs "
-            "at least one reference caption."
-        )
-    return candidates, references
+    return candidates, caption_groups(references, len(candidates))
 
 
 def caption_bleu(candidates, references, max_order=4):

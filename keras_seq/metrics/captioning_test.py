@@ -74,10 +74,10 @@ class CiderDTest(TestCase):
         self.assertLess(repeated[0], once[0])
 
     def test_bad_input(self):
-        with self.assertRaisesRegex(ValueError, "one group per candidate"):
+        with self.assertRaisesRegex(ValueError, "expected one per image"):
             cider_d(["a"], [["a"], ["b"]])
         with self.assertRaisesRegex(TypeError, "references"):
             caption_bleu(["a"], "a")
-        with self.assertRaisesRegex(ValueError, "empty group"):
+        with self.assertRaisesRegex(ValueError, "empty list"):
             cider_d(["a"], [[]])
         self.assertTrue(np.isfinite(cider_d([""], [["a b"]])[0]))
