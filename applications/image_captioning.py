@@ -101,6 +101,7 @@ print(f"Keras {keras.__version__}, backend {keras.backend.backend()}")
 # %%
 UNITS = 32 if args.smoke else args.units
 EMBEDDING_DIM = 16 if args.smoke else 64
+DROPOUT = 0.25  # on features, embeddings and the output layer
 NUM_TRAIN = 500 if args.smoke else 20000
 NUM_TEST = 100 if args.smoke else 2000
 EPOCHS = 1 if args.smoke else args.epochs
@@ -136,6 +137,21 @@ print(x_train.shape, "->", y_train[0])
 
 # %%
 def train(model, images, captions, epochs, tag, validation_data=None):
+    callbacks = [
+        keras.callbacks.BackupAndRestore(
+            os.path.join(args.out, f"backup_{tag}")
+        )
+    ]
+    if validation_data is not None:
+        # The training digits are only 4,500 images: the model can learn
+        # them by heart, so training stops when the validation digits stop
+        # improving, and keeps the best epoch.
+        callbacks += [
+            keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1),
+            keras.callbacks.EarlyStopping(
+                patience=2, restore_best_weights=True
+            ),
+        ]
     start = time.perf_counter()
     history = model.fit(
         images,
@@ -143,11 +159,7 @@ def train(model, images, captions, epochs, tag, validation_data=None):
         batch_size=BATCH_SIZE,
         epochs=epochs,
         validation_data=validation_data,
-        callbacks=[
-            keras.callbacks.BackupAndRestore(
-                os.path.join(args.out, f"backup_{tag}")
-            )
-        ],
+        callbacks=callbacks,
         seed=args.seed,
         verbose=2,
     )
@@ -163,6 +175,11 @@ def train(model, images, captions, epochs, tag, validation_data=None):
         "epochs": len(history.history["loss"]),
         "train_seconds": round(seconds, 1),
         "final_loss": round(history.history["loss"][-1], 4),
+        **(
+            {"best_val_loss": round(min(history.history["val_loss"]), 4)}
+            if "val_loss" in history.history
+            else {}
+        ),
     }
 
 
@@ -192,6 +209,7 @@ digits = keras_seq.applications.ImageCaptioner(
     image_size=x_train.shape[1:3],
     units=UNITS,
     embedding_dim=EMBEDDING_DIM,
+    dropout=DROPOUT,
     max_caption_length=8,
     name="digits",
 )
