@@ -73,7 +73,9 @@ def parse_args(argv=None):
         "--units", type=int, default=128, help="LSTM size (default: 128)"
     )
     add_common_arguments(
-        parser, "runs/image_captioning", "500 digit images, 1 epoch"
+        parser,
+        "runs/image_captioning",
+        "300 digit images, 32 x 32 photos, 1 epoch",
     )
     args = parser.parse_args(argv)
     check_at_least_one(parser, args, ("epochs", "coco_epochs", "units"))
@@ -102,11 +104,11 @@ print(f"Keras {keras.__version__}, backend {keras.backend.backend()}")
 UNITS = 32 if args.smoke else args.units
 EMBEDDING_DIM = 16 if args.smoke else 64
 DROPOUT = 0.25  # on features, embeddings and the output layer
-NUM_TRAIN = 500 if args.smoke else 20000
+NUM_TRAIN = 300 if args.smoke else 20000
 NUM_TEST = 100 if args.smoke else 2000
 EPOCHS = 1 if args.smoke else args.epochs
 COCO_EPOCHS = 2 if args.smoke else args.coco_epochs
-COCO_SIZE = (96, 96)  # coco-mini photos, resized
+COCO_SIZE = (32, 32) if args.smoke else (96, 96)  # coco-mini, resized
 BATCH_SIZE = 64
 NUM_BEAMS = 3
 os.makedirs(args.out, exist_ok=True)

@@ -220,7 +220,7 @@ class ImageCaptioningRecipeTest(TestCase):
         # The saved model reproduces the reported greedy captions.
         model = keras.saving.load_model(os.path.join(out, "digits.keras"))
         (x_test, _) = keras_seq.datasets.mnist_captions.load_data(
-            num_train=500,
+            num_train=300,
             num_validation=100,
             num_test=100,
             path=self.get_data_dir(),
