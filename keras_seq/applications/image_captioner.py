@@ -33,6 +33,7 @@ from keras_seq.layers import AttentionDecoder
 from keras_seq.layers.recurrent_stack import CELL_STATE_NAMES
 from keras_seq.metrics.captioning import caption_groups
 from keras_seq.utils.argument_validation import check_choice
+from keras_seq.utils.argument_validation import check_image_size
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import check_texts
@@ -66,23 +67,6 @@ def small_cnn(dtype=None, name="small_cnn"):
             keras.layers.MaxPooling2D(dtype=dtype),
         ]
     return keras.Sequential(layers, name=name)
-
-
-def _check_image_size(image_size):
-    if isinstance(image_size, int) and not isinstance(image_size, bool):
-        image_size = (image_size, image_size)
-    if not (
-        isinstance(image_size, (tuple, list))
-        and len(image_size) == 2
-        and all(
-            isinstance(side, int) and not isinstance(side, bool) and side > 0
-            for side in image_size
-        )
-    ):
-        raise invalid_argument(
-            "image_size", image_size, "a positive int or `(height, width)`"
-        )
-    return tuple(image_size)
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -208,7 +192,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
-        self.image_size = _check_image_size(image_size)
+        self.image_size = check_image_size(image_size, allow_int=True)
         self.cell = check_choice("cell", cell, ("lstm", "gru"))
         self.units = check_positive_int("units", units)
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)

@@ -24,30 +24,13 @@ import numpy as np
 from keras_seq.datasets.data_utils import DATA_DIR_VARIABLE
 from keras_seq.datasets.data_utils import DataFile
 from keras_seq.datasets.data_utils import read_data_file
-from keras_seq.utils.argument_validation import invalid_argument
+from keras_seq.utils.argument_validation import check_image_size
 
 COCO_MINI_CAPTIONS = DataFile(
     "captioning/coco-mini/captions.tsv",
     None,
     "0108edf31e933c6870ff340ff855ec6e38ab4da6bcca198cee6b0269d60e1b3d",
 )
-
-
-def _check_image_size(image_size):
-    if image_size is None:
-        return None
-    if not (
-        isinstance(image_size, (tuple, list))
-        and len(image_size) == 2
-        and all(
-            isinstance(size, int) and not isinstance(size, bool) and size > 0
-            for size in image_size
-        )
-    ):
-        raise invalid_argument(
-            "image_size", image_size, "`None` or `(height, width)`"
-        )
-    return tuple(image_size)
 
 
 def load_images(paths, image_size=None):
@@ -64,7 +47,7 @@ def load_images(paths, image_size=None):
     """
     from PIL import Image
 
-    image_size = _check_image_size(image_size)
+    image_size = check_image_size(image_size, allow_none=True)
     images = []
     for path in paths:
         try:

@@ -126,3 +126,28 @@ def check_texts(name, texts):
         f"Received an invalid type for argument `{name}`: expected a string "
         f"or a list of strings, got {received}."
     )
+
+
+def check_image_size(image_size, allow_int=False, allow_none=False):
+    """`(height, width)` of positive ints, as a tuple; with `allow_int`, an
+    int `n` means `(n, n)`; with `allow_none`, `None` passes through."""
+    if allow_none and image_size is None:
+        return None
+    if allow_int and isinstance(image_size, int):
+        if not isinstance(image_size, bool):
+            image_size = (image_size, image_size)
+    if not (
+        isinstance(image_size, (tuple, list))
+        and len(image_size) == 2
+        and all(
+            isinstance(side, int) and not isinstance(side, bool) and side > 0
+            for side in image_size
+        )
+    ):
+        expected = "`(height, width)`"
+        if allow_int:
+            expected = "a positive int or " + expected
+        if allow_none:
+            expected = "`None` or " + expected
+        raise invalid_argument("image_size", image_size, expected)
+    return tuple(image_size)
