@@ -11,7 +11,7 @@ then overfits the 51 coco-mini photos as a correctness check.
 Usage:
 
 ```
-python applications/image_captioning.py               # ~20 min, on JAX
+python applications/image_captioning.py               # ~40 min, on JAX
 python applications/image_captioning.py --epochs 4    # shorter
 python applications/image_captioning.py --smoke       # a one-minute check
 ```
@@ -61,7 +61,7 @@ def parse_args(argv=None):
         help="Keras backend (default: KERAS_BACKEND, else jax)",
     )
     parser.add_argument(
-        "--epochs", type=int, default=8, help="digits epochs (default: 8)"
+        "--epochs", type=int, default=12, help="digits epochs (default: 12)"
     )
     parser.add_argument(
         "--coco-epochs",
@@ -103,7 +103,7 @@ print(f"Keras {keras.__version__}, backend {keras.backend.backend()}")
 # %%
 UNITS = 32 if args.smoke else args.units
 EMBEDDING_DIM = 16 if args.smoke else 64
-DROPOUT = 0.25  # on features, embeddings and the output layer
+DROPOUT = 0.1  # on features, embeddings and the output layer
 NUM_TRAIN = 300 if args.smoke else 20000
 NUM_TEST = 100 if args.smoke else 2000
 EPOCHS = 1 if args.smoke else args.epochs
@@ -129,12 +129,57 @@ print(f"{len(x_train):,} training and {len(x_test):,} test images")
 print(x_train.shape, "->", y_train[0])
 
 # %% [markdown]
+# ## New images every epoch
+#
+# There are only 4,500 training digits: a model that sees the same 20,000
+# compositions every epoch learns those digits by heart (training token
+# accuracy 0.99, validation 0.94 in an earlier run of this recipe). So each
+# epoch draws new compositions from digits that are first rotated (up to 8
+# degrees), shifted (2 pixels) and zoomed (10 %), one random warp per digit
+# (`keras_seq.layers.RandomAffine`). `fit` reads the `(image, caption)`
+# pairs from a `tf.data` pipeline, which calls the generator again for every
+# epoch; validation and test images are never augmented.
+
+# %%
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+(train_digits, train_labels), _, _ = keras_seq.datasets.mnist.load_data(
+    path=args.data_dir
+)
+augment = keras_seq.layers.RandomAffine(
+    rotation=0.022, translation=0.07, zoom=0.1, seed=args.seed
+)
+epoch_seeds = np.random.SeedSequence(args.seed)
+
+
+def fresh_compositions():
+    warped = augment(train_digits.astype("float32"), training=True)
+    warped = np.clip(keras.ops.convert_to_numpy(warped), 0, 255)
+    images, captions = keras_seq.datasets.mnist_captions.compose(
+        warped.round().astype("uint8"),
+        train_labels,
+        NUM_TRAIN,
+        seed=epoch_seeds.spawn(1)[0],
+    )
+    yield from zip(images[..., None], captions)
+
+
+train_pairs = tf.data.Dataset.from_generator(
+    fresh_compositions,
+    output_signature=(
+        tf.TensorSpec(x_train.shape[1:], tf.uint8),
+        tf.TensorSpec((), tf.string),
+    ),
+).apply(tf.data.experimental.assert_cardinality(NUM_TRAIN))
+
+# %% [markdown]
 # ## The model
 #
 # `encoder=None` is a small CNN (three convolution blocks) trained from
 # scratch; its 3 x 17 feature map, one vector per column strip of about
-# eight pixels, is what the LSTM attends over. `fit` learns the
-# vocabulary from the training captions.
+# eight pixels, is what the LSTM attends over. `adapt` learns the
+# vocabulary (the ten digit words) from the training captions.
 
 
 # %%
@@ -145,13 +190,12 @@ def train(model, images, captions, epochs, tag, validation_data=None):
         )
     ]
     if validation_data is not None:
-        # The training digits are only 4,500 images: the model can learn
-        # them by heart, so training stops when the validation digits stop
-        # improving, and keeps the best epoch.
+        # Training stops when the validation digits stop improving, and
+        # keeps the best epoch.
         callbacks += [
             keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1),
             keras.callbacks.EarlyStopping(
-                patience=2, restore_best_weights=True
+                patience=3, restore_best_weights=True
             ),
         ]
     start = time.perf_counter()
@@ -215,6 +259,7 @@ digits = keras_seq.applications.ImageCaptioner(
     max_caption_length=8,
     name="digits",
 )
+digits.adapt(y_train)
 metrics = {
     "backend": keras.backend.backend(),
     "smoke": args.smoke,
@@ -223,7 +268,11 @@ metrics = {
         "train_images": len(x_train),
         "test_images": len(x_test),
         "units": UNITS,
-        **train(digits, x_train, y_train, EPOCHS, "digits", (x_val, y_val)),
+        "augmentation": {
+            key: getattr(augment, key)
+            for key in ("rotation", "translation", "zoom")
+        },
+        **train(digits, train_pairs, None, EPOCHS, "digits", (x_val, y_val)),
     },
 }
 metrics["digits"].update(scores(digits, x_test, y_test))
