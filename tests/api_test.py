@@ -37,6 +37,7 @@ def test_applications_surface():
         "RowClassifier",
         "Seq2SeqTranslator",
         "TextGenerator",
+        "VideoFramePredictor",
     ]
     for name in keras_seq.applications.__all__:
         cls = getattr(keras_seq.applications, name)
@@ -77,7 +78,11 @@ def test_decoding_surface():
 
 
 def test_visualization_surface():
-    assert keras_seq.visualization.__all__ == ["plot_history"]
+    assert keras_seq.visualization.__all__ == [
+        "plot_frames",
+        "plot_history",
+        "save_frames_gif",
+    ]
 
 
 def test_metrics_surface():
@@ -85,6 +90,10 @@ def test_metrics_surface():
         "caption_bleu",
         "caption_words",
         "cider_d",
+        "frame_mse",
+        "frame_psnr",
+        "frame_scores",
+        "frame_ssim",
     ]
 
 

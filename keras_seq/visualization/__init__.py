@@ -1,5 +1,7 @@
-"""Pictures of what the models learned: training curves, and more to come."""
+"""Pictures of what the models learned: training curves and video frames."""
 
+from keras_seq.visualization.frames import plot_frames
+from keras_seq.visualization.frames import save_frames_gif
 from keras_seq.visualization.training_curves import plot_history
 
-__all__ = ["plot_history"]
+__all__ = ["plot_frames", "plot_history", "save_frames_gif"]
