@@ -10,6 +10,7 @@ import numpy as np
 
 import keras_seq.applications  # noqa: F401 (registers the classes)
 import keras_seq.datasets
+from keras_seq.applications import video_frame_predictor
 from keras_seq.datasets import mnist
 from keras_seq.testing import TestCase
 
@@ -235,4 +236,61 @@ class ImageCaptioningRecipeTest(TestCase):
         assert_rejects(
             "image_captioning.py",
             ((["--epochs", "0"], "--epochs must be at least 1"),),
+        )
+
+
+class VideoPredictionRecipeTest(TestCase):
+    def test_smoke_run_writes_model_metrics_and_figures(self):
+        out = os.path.join(self.get_temp_dir(), "run")
+        stdout = run_recipe(
+            "video_prediction.py",
+            "--smoke",
+            "--out",
+            out,
+            "--data-dir",
+            self.get_data_dir(),
+        )
+        self.assertIn("better at every horizon", stdout)
+        self.assertEqual(
+            sorted(os.listdir(out)),
+            [
+                "history.png",
+                "metrics.json",
+                "model.keras",
+                "strip.png",
+                "video.gif",
+            ],
+        )
+        with open(os.path.join(out, "metrics.json")) as file:
+            metrics = json.load(file)
+        self.assertEqual(metrics["backend"], keras.backend.backend())
+        self.assertEqual(metrics["test_sequences"], 32)
+        for part in ("model", "copy_last_frame"):
+            for key in ("mse", "ssim", "psnr"):
+                self.assertLen(metrics[part][key], 10)
+        # The saved model reproduces the reported scores.
+        model = keras.saving.load_model(os.path.join(out, "model.keras"))
+        _, _, test = keras_seq.datasets.moving_mnist.load_data(
+            num_train=1,
+            num_validation=16,
+            num_test=32,
+            path=self.get_data_dir(),
+        )
+        scores = video_frame_predictor.evaluate_frames(model, test)
+        self.assertAllClose(
+            metrics["model"]["mean_mse"], scores["model"]["mean_mse"], rtol=1e-4
+        )
+        self.assertAllClose(
+            metrics["copy_last_frame"]["mean_mse"],
+            scores["copy_last_frame"]["mean_mse"],
+            rtol=1e-6,
+        )
+
+    def test_bad_arguments_exit_with_a_message(self):
+        assert_rejects(
+            "video_prediction.py",
+            (
+                (["--filters", "0"], "--filters must be at least 1"),
+                (["--minutes", "0"], "--minutes must be positive"),
+            ),
         )

@@ -351,7 +351,20 @@ class VideoFramePredictor(ApplicationMixin, keras.Model):
         frames = ops.convert_to_tensor(inputs)
         if "int" in str(frames.dtype):
             frames = ops.cast(frames, self.compute_dtype) / 255.0
+        if frames.shape[1] is None:
+            raise ValueError(
+                "Received sequences with an unknown number of frames "
+                f"(shape {frames.shape}): the roll-out is unrolled over the "
+                "frames, so a `tf.data.Dataset` must declare how many it "
+                "has, e.g. `tf.TensorSpec((None, 20, 64, 64, 1))`."
+            )
         num_frames = frames.shape[1] - self.num_context_frames
+        if num_frames < 1:
+            raise ValueError(
+                f"Received sequences of {frames.shape[1]} frames: expected "
+                f"more than num_context_frames={self.num_context_frames}, "
+                "the frames after them being the ones to predict."
+            )
         patches = space_to_depth(frames, self.patch_size)
         context = patches[:, : self.num_context_frames]
         truth = patches[:, self.num_context_frames :]

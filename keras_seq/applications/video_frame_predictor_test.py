@@ -167,6 +167,8 @@ class VideoFramePredictorTest(TestCase):
         for frames, error, message in cases:
             with self.assertRaisesRegex(error, message):
                 model.fit(frames, epochs=1, verbose=0)
+        with self.assertRaisesRegex(ValueError, "more than num_context"):
+            model(good[:, :4])
         with self.assertRaisesRegex(ValueError, "num_frames"):
             model.predict_frames(good, 0)
         with self.assertRaisesRegex(ValueError, "`context`"):
