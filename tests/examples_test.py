@@ -51,6 +51,8 @@ def test_readme_example_runs():
     assert text["sample"].startswith("ROMEO:")
     assert len(text["sample"]) == len("ROMEO:") + 40
     assert 0.0 < text["bits"] < 8.0
+    video = next(n for n in namespaces if "future" in n)
+    assert video["future"].shape == (8, 10, 64, 64, 1)
     namespace = namespaces[-1]
     assert tuple(namespace["outputs"].shape) == (8, 10, 64)
     assert tuple(namespace["scores"].shape) == (8, 10, 12)

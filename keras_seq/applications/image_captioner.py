@@ -10,7 +10,6 @@ generation runs the compiled loop of `keras_seq.decoding`, beam search
 included.
 """
 
-import io
 import os
 
 import keras
@@ -38,7 +37,7 @@ from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import check_texts
 from keras_seq.utils.argument_validation import invalid_argument
-from keras_seq.utils.file_utils import atomic_write_bytes
+from keras_seq.utils.file_utils import atomic_save_figure
 
 # name: (the `keras.applications` constructor, the preprocessing it needs
 # on [0, 255] RGB pixels; MobileNetV3 and EfficientNet include theirs).
@@ -912,9 +911,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
         for axis in axes:
             axis.axis("off")
         if path is not None:
-            buffer = io.BytesIO()
-            figure.savefig(buffer, format="png", dpi=100)
-            atomic_write_bytes(path, buffer.getvalue())
+            atomic_save_figure(figure, path)
         return figure
 
     # === Saving ===

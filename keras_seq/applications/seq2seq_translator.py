@@ -34,7 +34,7 @@ from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import check_texts
-from keras_seq.utils.file_utils import atomic_write_bytes
+from keras_seq.utils.file_utils import atomic_save_figure
 
 
 class TranslationBatches:
@@ -697,7 +697,6 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
         Returns:
             The `matplotlib.figure.Figure`.
         """
-        import io
 
         from matplotlib.figure import Figure
 
@@ -747,9 +746,7 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
         )
         axis.set_title(translation, fontsize=9)
         if path is not None:
-            buffer = io.BytesIO()
-            figure.savefig(buffer, format="png", dpi=100)
-            atomic_write_bytes(path, buffer.getvalue())
+            atomic_save_figure(figure, path)
         return figure
 
     # === Saving ===

@@ -83,7 +83,8 @@ def _check_frames(frames, frame_shape, name, min_frames=1, rescale=True):
             f"Received an invalid type for argument `{name}`: expected an "
             f"array of frames, got {type(frames).__name__}."
         )
-    frames = np.asarray(ops.convert_to_numpy(frames))
+    if not isinstance(frames, np.ndarray):
+        frames = np.asarray(ops.convert_to_numpy(frames))
     expected = f"(batch_size, frames, {', '.join(map(str, frame_shape))})"
     if frames.ndim != 5 or tuple(frames.shape[2:]) != tuple(frame_shape):
         raise ValueError(

@@ -6,6 +6,7 @@ destination's directory, flushed to disk, then renamed over the destination,
 which `os.replace` does atomically on POSIX and Windows.
 """
 
+import io
 import json
 import os
 import tempfile
@@ -48,3 +49,10 @@ def atomic_write_text(path, text):
 def atomic_write_json(path, value):
     """Writes `value` as indented JSON to `path` atomically."""
     atomic_write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+
+def atomic_save_figure(figure, path):
+    """Writes a matplotlib `figure` to `path` as a PNG (100 dpi) atomically."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    atomic_write_bytes(path, buffer.getvalue())

@@ -4,6 +4,7 @@ import io
 
 import numpy as np
 
+from keras_seq.utils.file_utils import atomic_save_figure
 from keras_seq.utils.file_utils import atomic_write_bytes
 
 
@@ -103,9 +104,7 @@ def plot_frames(context, truth, prediction=None, path=None, title=None):
     if title:
         figure.suptitle(title)
     if path is not None:
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_save_figure(figure, path)
     return figure
 
 

@@ -4,9 +4,7 @@ Drawn with matplotlib's object-oriented API (`matplotlib.figure.Figure`), so
 plotting never changes the process's pyplot backend or state.
 """
 
-import io
-
-from keras_seq.utils.file_utils import atomic_write_bytes
+from keras_seq.utils.file_utils import atomic_save_figure
 
 
 def _as_dict(history):
@@ -87,7 +85,5 @@ def plot_history(history, path=None, metrics=None, title=None):
     if title:
         figure.suptitle(title)
     if path is not None:
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_save_figure(figure, path)
     return figure
