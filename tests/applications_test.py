@@ -265,6 +265,7 @@ class VideoPredictionRecipeTest(TestCase):
             metrics = json.load(file)
         self.assertEqual(metrics["backend"], keras.backend.backend())
         self.assertEqual(metrics["test_sequences"], 32)
+        self.assertEqual(metrics["scheduled_sampling_steps"], 2)
         for part in ("model", "copy_last_frame"):
             for key in ("mse", "ssim", "psnr"):
                 self.assertLen(metrics[part][key], 10)
@@ -292,5 +293,9 @@ class VideoPredictionRecipeTest(TestCase):
             (
                 (["--filters", "0"], "--filters must be at least 1"),
                 (["--minutes", "0"], "--minutes must be positive"),
+                (
+                    ["--scheduled-sampling-steps", "-1"],
+                    "--scheduled-sampling-steps must be at least 0",
+                ),
             ),
         )
