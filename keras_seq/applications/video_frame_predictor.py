@@ -266,6 +266,13 @@ class VideoFramePredictor(ApplicationMixin, keras.Model):
         self.output_activation = output_activation
         self.scheduled_sampling_steps = scheduled_sampling_steps
         self.seed_generator = keras.random.SeedGenerator(0)
+        # Training steps taken with scheduled sampling.
+        self.sampling_step = self.add_weight(
+            shape=(),
+            initializer="zeros",
+            trainable=False,
+            name="sampling_step",
+        )
         self._rollout_functions = {}
         self.build((None, None, *self.frame_shape))
         self.compile()
@@ -326,8 +333,11 @@ class VideoFramePredictor(ApplicationMixin, keras.Model):
         previous = context[:, -1]
         probability = None
         if training and truth is not None and self.scheduled_sampling_steps:
-            step = ops.cast(self.optimizer.iterations, "float32")
+            # The model counts its own training steps: the optimizer's
+            # counter is not among the variables a compiled JAX step sees.
+            step = self.sampling_step.value
             probability = ops.minimum(step / self.scheduled_sampling_steps, 1)
+            self.sampling_step.assign(step + 1.0)
         outputs = []
         for index in range(num_frames):
             prediction, states = self.forecast(previous, states)
