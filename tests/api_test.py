@@ -22,6 +22,8 @@ def test_top_level_surface():
 def test_layers_surface():
     assert sorted(keras_seq.layers.__all__) == [
         "AttentionDecoder",
+        "GRU",
+        "LSTM",
         "RandomAffine",
         "RecurrentStack",
     ]

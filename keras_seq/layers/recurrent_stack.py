@@ -9,6 +9,8 @@ method that advances the whole stack by one token with the same weights.
 
 import keras
 
+from keras_seq.layers.gru import GRU
+from keras_seq.layers.lstm import LSTM
 from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rank
@@ -17,8 +19,8 @@ from keras_seq.utils.argument_validation import check_shape_rank
 
 CELL_LAYERS = {
     "simple_rnn": keras.layers.SimpleRNN,
-    "lstm": keras.layers.LSTM,
-    "gru": keras.layers.GRU,
+    "lstm": LSTM,
+    "gru": GRU,
 }
 # Names of the state tensors each cell carries, in Keras's order.
 CELL_STATE_NAMES = {
@@ -123,9 +125,11 @@ def _torch_fused_cell(cell):
 class RecurrentStack(keras.layers.Layer):
     """A stack of recurrent layers that returns every layer's final state.
 
-    Each of the `num_layers` layers is a `keras.layers.SimpleRNN`, `LSTM` or
-    `GRU` (wrapped in `keras.layers.Bidirectional` when `bidirectional=True`),
-    so each keeps the fused kernel its backend provides. The first layer reads
+    Each of the `num_layers` layers is a `keras.layers.SimpleRNN`,
+    `keras_seq.layers.LSTM` or `keras_seq.layers.GRU` (wrapped in
+    `keras.layers.Bidirectional` when `bidirectional=True`), so each runs the
+    fastest kernel its backend has: PyTorch's native one on torch, masks
+    included. The first layer reads
     `inputs` of shape `(batch_size, timesteps, features)`; every later layer
     reads the full output sequence of the layer below, after `dropout`.
 

@@ -326,6 +326,63 @@ class TestCase(parameterized.TestCase):
             unchanged, f"A fit step left these weights unchanged: {unchanged}"
         )
 
+    def run_parity_test(
+        self, layer, reference, input_data, call_kwargs=None, atol=1e-5
+    ):
+        """Checks that `layer` computes what `reference` computes.
+
+        Both layers get `reference`'s weights; their outputs and the
+        gradients of a loss over every output (the mean square, as in
+        `run_layer_test`) must agree within `atol`, relative to the
+        gradients' scale. The gradients come from one SGD step with learning
+        rate 1 on each, so the check runs the real training path of every
+        backend.
+
+        Args:
+            layer: the layer under test.
+            reference: a layer of the same structure (same weight shapes, in
+                the same order).
+            input_data: the inputs: a tensor, or a dict of tensors passed as
+                keyword arguments to the layers.
+            call_kwargs: dict of non-tensor call arguments.
+            atol: absolute tolerance, on outputs and on gradients scaled to
+                their largest magnitude.
+        """
+        call_kwargs = call_kwargs or {}
+        input_data = _as_call_arguments(type(layer), input_data)
+        models = [_LayerTrainer(x, call_kwargs) for x in (reference, layer)]
+        for model in models:
+            model(input_data)
+        layer.set_weights(reference.get_weights())
+        self.assertAllClose(
+            models[0](input_data), models[1](input_data), atol, atol
+        )
+        gradients = []
+        for model in models:
+            before = [
+                ops.convert_to_numpy(w) for w in model.layer.trainable_weights
+            ]
+            model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0))
+            batch_size = len(tree.flatten(input_data)[0])
+            model.fit(input_data, batch_size=batch_size, epochs=1, verbose=0)
+            gradients.append(
+                [
+                    old - ops.convert_to_numpy(w)
+                    for w, old in zip(model.layer.trainable_weights, before)
+                ]
+            )
+        scale = max(float(np.abs(g).max()) for g in gradients[0]) or 1.0
+        for weight, expected, actual in zip(
+            reference.trainable_weights, *gradients
+        ):
+            self.assertAllClose(
+                expected / scale,
+                actual / scale,
+                atol,
+                atol,
+                msg=f"The gradients of {weight.path} differ.",
+            )
+
     def run_model_saving_test(
         self,
         cls,

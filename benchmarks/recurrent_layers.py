@@ -1,0 +1,314 @@
+"""Training and inference speed of keras_seq's LSTM and GRU layers.
+
+For each backend (one subprocess each, as Keras fixes its backend per
+process) this times the same small models built with `keras.layers.LSTM`
+/ `GRU` and with `keras_seq.layers.LSTM` / `GRU`, and, in the same process,
+the same models written directly in PyTorch (`torch.nn.LSTM` / `GRU`, an
+eager training loop with Adam, as a PyTorch user writes it):
+
+- `rows`: MNIST-rows shape, `(128, 28, 28)` batches, RNN(128), 10 logits;
+- `text_masked`: a padded text batch, vocabulary 5,000, length 40,
+  `Embedding(64, mask_zero=True)`, RNN(128), one logit; lengths drawn from
+  5 to 40 and right-padded (PyTorch: `pack_padded_sequence`);
+- `text_unmasked`: the same batches without a mask, so that the cost of
+  the mask shows.
+
+Training: samples per second over one epoch of `model.fit` (batch 128),
+after a warm-up epoch that compiles. Inference: samples per second of
+`model.predict` (batch 128), after a warm-up call. Each figure is the best
+of `--repeats` runs.
+
+Targets (issue 8): `keras_seq.layers` at least 1.0x plain PyTorch on every
+backend; masked at most 1.1x the unmasked time.
+
+    python benchmarks/recurrent_layers.py [--backends jax torch] [--smoke]
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+BACKENDS = ("tensorflow", "jax", "torch")
+CELLS = ("lstm", "gru")
+TASKS = ("rows", "text_masked", "text_unmasked")
+UNITS = 128
+BATCH_SIZE = 128
+VOCABULARY_SIZE = 5_000
+SEQUENCE_LENGTH = 40
+EMBEDDING_DIM = 64
+
+
+def make_data(task, num_batches, seed=0):
+    """Random inputs of the task's shape (speed does not depend on them)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    size = num_batches * BATCH_SIZE
+    if task == "rows":
+        x = rng.random((size, 28, 28), dtype="float32")
+        y = rng.integers(0, 10, size)
+        return x, y, None
+    lengths = rng.integers(5, SEQUENCE_LENGTH + 1, size)
+    x = rng.integers(1, VOCABULARY_SIZE, (size, SEQUENCE_LENGTH))
+    x[np.arange(SEQUENCE_LENGTH)[None, :] >= lengths[:, None]] = 0
+    y = rng.integers(0, 2, size).astype("float32")
+    return x.astype("int32"), y, lengths
+
+
+def keras_model(layers_module, cell, task):
+    import keras
+
+    layer = getattr(layers_module, cell.upper())(UNITS)
+    if task == "rows":
+        inputs = keras.Input((28, 28))
+        outputs = keras.layers.Dense(10)(layer(inputs))
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    else:
+        inputs = keras.Input((SEQUENCE_LENGTH,), dtype="int32")
+        embedded = keras.layers.Embedding(
+            VOCABULARY_SIZE, EMBEDDING_DIM, mask_zero=task == "text_masked"
+        )(inputs)
+        outputs = keras.layers.Dense(1)(layer(embedded))
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss)
+    return model, layer
+
+
+def _best(function, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def time_keras(layers_module, cell, task, num_batches, repeats):
+    x, y, _ = make_data(task, num_batches)
+    model, layer = keras_model(layers_module, cell, task)
+    model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
+    train = _best(
+        lambda: model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0),
+        repeats,
+    )
+    model.predict(x[:BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0)
+    infer = _best(
+        lambda: model.predict(x, batch_size=BATCH_SIZE, verbose=0), repeats
+    )
+    return {
+        "train_samples_per_second": round(len(x) / train, 1),
+        "inference_samples_per_second": round(len(x) / infer, 1),
+        "paths": dict(getattr(layer, "path_counts", {"keras": 1})),
+    }
+
+
+def time_torch(cell, task, num_batches, repeats):
+    """The same model in plain PyTorch, trained with an eager loop."""
+    import torch
+    from torch.nn.utils import rnn as torch_rnn
+
+    torch.manual_seed(0)
+    x, y, lengths = make_data(task, num_batches)
+    rnn_class = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
+    masked = task == "text_masked"
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            if task == "rows":
+                features = 28
+            else:
+                features = EMBEDDING_DIM
+                self.embedding = torch.nn.Embedding(
+                    VOCABULARY_SIZE, EMBEDDING_DIM, padding_idx=0
+                )
+            self.rnn = rnn_class(features, UNITS, batch_first=True)
+            self.head = torch.nn.Linear(UNITS, 10 if task == "rows" else 1)
+
+        def forward(self, inputs, lengths):
+            if task != "rows":
+                inputs = self.embedding(inputs)
+            if masked:
+                inputs = torch_rnn.pack_padded_sequence(
+                    inputs, lengths, batch_first=True, enforce_sorted=False
+                )
+            _, state = self.rnn(inputs)
+            h = state[0] if cell == "lstm" else state
+            return self.head(h[0])
+
+    model = Model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.as_tensor(x if task == "rows" else x.astype("int64"))
+    y = torch.as_tensor(y if task == "rows" else y.astype("float32"))
+    lengths = torch.as_tensor(lengths) if lengths is not None else None
+    batches = [slice(i, i + BATCH_SIZE) for i in range(0, len(x), BATCH_SIZE)]
+
+    def loss_of(logits, targets):
+        if task == "rows":
+            return torch.nn.functional.cross_entropy(logits, targets)
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logits[:, 0], targets
+        )
+
+    def train_epoch():
+        model.train()
+        for batch in batches:
+            batch_lengths = lengths[batch] if lengths is not None else None
+            optimizer.zero_grad()
+            loss = loss_of(model(x[batch], batch_lengths), y[batch])
+            loss.backward()
+            optimizer.step()
+
+    def predict():
+        model.eval()
+        with torch.no_grad():
+            for batch in batches:
+                batch_lengths = lengths[batch] if lengths is not None else None
+                model(x[batch], batch_lengths)
+
+    train_epoch()
+    train = _best(train_epoch, repeats)
+    predict()
+    infer = _best(predict, repeats)
+    return {
+        "train_samples_per_second": round(len(x) / train, 1),
+        "inference_samples_per_second": round(len(x) / infer, 1),
+    }
+
+
+def worker(backend, num_batches, repeats, output):
+    os.environ["KERAS_BACKEND"] = backend
+    import keras
+
+    import keras_seq
+
+    results = {"backend": backend, "keras_version": keras.__version__}
+    for cell in CELLS:
+        for task in TASKS:
+            row = {
+                "keras": time_keras(
+                    keras.layers, cell, task, num_batches, repeats
+                ),
+                "keras_seq": time_keras(
+                    keras_seq.layers, cell, task, num_batches, repeats
+                ),
+                "torch": time_torch(cell, task, num_batches, repeats),
+            }
+            reference = row["torch"]
+            for name in ("keras", "keras_seq"):
+                for kind in ("train", "inference"):
+                    key = f"{kind}_samples_per_second"
+                    row[name][f"{kind}_over_torch"] = round(
+                        row[name][key] / reference[key], 2
+                    )
+            results[f"{cell}_{task}"] = row
+            print(
+                f"{backend} {cell} {task}: train "
+                f"{row['keras']['train_samples_per_second']:,.0f} (keras) "
+                f"{row['keras_seq']['train_samples_per_second']:,.0f} "
+                f"(keras_seq) {reference['train_samples_per_second']:,.0f} "
+                f"(torch) samples/s",
+                flush=True,
+            )
+    with open(output, "w") as f:
+        json.dump(results, f)
+
+
+def _cell(row, name, kind):
+    values = row[name]
+    ratio = values.get(f"{kind}_over_torch")
+    figure = f"{values[f'{kind}_samples_per_second']:,.0f}"
+    return figure + (f" ({ratio:.2f}x)" if ratio is not None else "")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS))
+    # Batches per timed epoch, and timed repeats (the best one counts).
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="2 batches, 1 run")
+    parser.add_argument("--output", default="benchmarks/results")
+    parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-output", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.smoke:
+        args.batches, args.repeats = 2, 1
+    if args.worker:
+        worker(args.worker, args.batches, args.repeats, args.worker_output)
+        return
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends:
+            path = os.path.join(tmp, f"{backend}.json")
+            command = [
+                sys.executable,
+                __file__,
+                "--worker",
+                backend,
+                "--worker-output",
+                path,
+                "--batches",
+                str(args.batches),
+                "--repeats",
+                str(args.repeats),
+            ]
+            subprocess.run(command, check=True)
+            with open(path) as f:
+                rows.append(json.load(f))
+
+    for kind in ("train", "inference"):
+        print(
+            f"\n{kind.capitalize()} samples/s, batch {BATCH_SIZE} (ratio to "
+            "plain PyTorch in the same process):\n"
+        )
+        print("| backend | model | keras.layers | keras_seq.layers | PyTorch |")
+        print("|---|---|---|---|---|")
+        for row in rows:
+            for cell in CELLS:
+                for task in TASKS:
+                    entry = row[f"{cell}_{task}"]
+                    print(
+                        f"| {row['backend']} | {cell.upper()} {task} "
+                        f"| {_cell(entry, 'keras', kind)} "
+                        f"| {_cell(entry, 'keras_seq', kind)} "
+                        f"| {_cell(entry, 'torch', kind)} |"
+                    )
+    print("\nMasked over unmasked training time (keras_seq.layers):\n")
+    for row in rows:
+        for cell in CELLS:
+            masked = row[f"{cell}_text_masked"]["keras_seq"]
+            unmasked = row[f"{cell}_text_unmasked"]["keras_seq"]
+            ratio = (
+                unmasked["train_samples_per_second"]
+                / masked["train_samples_per_second"]
+            )
+            row[f"{cell}_masked_over_unmasked_time"] = round(ratio, 2)
+            print(f"- {row['backend']} {cell.upper()}: {ratio:.2f}x")
+    if args.smoke:
+        return
+    os.makedirs(args.output, exist_ok=True)
+    path = os.path.join(args.output, "recurrent_layers.json")
+    with open(path, "w") as f:
+        json.dump(
+            {
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+                "batches_per_epoch": args.batches,
+                "results": rows,
+            },
+            f,
+            indent=2,
+        )
+        f.write("\n")
+    print(f"\nWrote {path}")
+
+
+if __name__ == "__main__":
+    main()

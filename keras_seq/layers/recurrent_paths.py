@@ -1,0 +1,149 @@
+"""Which kernel runs a `keras_seq.layers.LSTM` or `GRU`, and a record of it.
+
+The paths, by name:
+- `"native"`: PyTorch's own LSTM/GRU kernel (`torch.lstm`, `torch.gru`) on
+  the torch backend, CPU or GPU, masks included when right-padded
+  (`keras_seq/layers/torch_recurrent.py`).
+- `"cudnn"`: Keras's cuDNN path on a GPU with the JAX or TensorFlow backend.
+- `"keras"`: Keras's generic loop (`keras.src.backend.rnn`): a compiled
+  `lax.scan` / `tf.while_loop` on JAX and TensorFlow, which is these
+  backends' kernel on the CPU, or a Python loop over steps on torch.
+
+A layer records each path it takes in `layer.path_counts` and the latest in
+`layer.last_path`, so that a test (or a user) can check the fast path ran. A
+layer that has to leave a native kernel for the Keras loop says why, once,
+in a warning.
+"""
+
+import collections
+import warnings
+
+import keras
+
+NATIVE = "native"
+CUDNN = "cudnn"
+KERAS = "keras"
+
+
+def configuration_reasons(layer, kind):
+    """Why `layer`'s configuration cannot run on a native kernel, as a list
+    of phrases (empty when it can)."""
+    cell = layer.cell
+    reasons = []
+    if layer.use_cudnn is False:
+        reasons.append("use_cudnn=False")
+    if cell.recurrent_dropout:
+        reasons.append(f"recurrent_dropout={cell.recurrent_dropout}")
+    if layer.unroll:
+        reasons.append("unroll=True")
+    if cell.activation not in (keras.activations.tanh, keras.ops.tanh):
+        reasons.append("an activation other than tanh")
+    if cell.recurrent_activation not in (
+        keras.activations.sigmoid,
+        keras.ops.sigmoid,
+    ):
+        reasons.append("a recurrent_activation other than sigmoid")
+    if not cell.use_bias:
+        reasons.append("use_bias=False")
+    if kind == "gru" and not cell.reset_after:
+        reasons.append("reset_after=False")
+    if layer.compute_dtype != "float32" or layer.variable_dtype != "float32":
+        reasons.append(f"the dtype policy {layer.dtype_policy.name!r}")
+    return reasons
+
+
+def _record(layer, path, reason=None):
+    # Plain attributes, out of sight of Keras's layer tracking.
+    if not hasattr(layer, "path_counts"):
+        object.__setattr__(layer, "path_counts", collections.Counter())
+    layer.path_counts[path] += 1
+    object.__setattr__(layer, "last_path", path)
+    if reason and not getattr(layer, "_announced_fallback", False):
+        object.__setattr__(layer, "_announced_fallback", True)
+        warnings.warn(
+            f"Layer {layer.name!r} runs Keras's step-by-step loop instead "
+            f"of the native kernel because of {reason}; this is slower. "
+            "The conditions for the native kernel are listed in the "
+            f"docstring of keras_seq.layers.{type(layer).__name__}.",
+            stacklevel=4,
+        )
+
+
+def _uses_gpu():
+    backend = keras.config.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() == "gpu"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_logical_devices("GPU"))
+    return False
+
+
+def inner_loop(
+    layer, kind, keras_loop, sequences, initial_state, mask, training
+):
+    """Runs `layer` over `sequences` on the fastest exact path.
+
+    `keras_loop` is the Keras layer's own `inner_loop`; the arguments and
+    the result are those of `keras.layers.RNN.inner_loop`.
+    """
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+    backend = keras.config.backend()
+    reasons = configuration_reasons(layer, kind)
+    if backend != "torch":
+        if not _uses_gpu():
+            # No native kernel on the CPU: the compiled Keras loop is it.
+            _record(layer, KERAS)
+        elif reasons or (mask is not None and backend == "jax"):
+            why = ", ".join(reasons) or "a mask (JAX's cuDNN path takes none)"
+            _record(layer, KERAS, why)
+        else:
+            _record(layer, CUDNN)
+        return keras_loop(sequences, initial_state, mask, training)
+
+    import torch
+
+    from keras_seq.layers import torch_recurrent
+
+    sequences = keras.ops.convert_to_tensor(sequences)
+    if sequences.device.type == "meta":
+        # Keras infers output shapes on the meta device: no kernel runs.
+        return keras_loop(sequences, initial_state, mask, training)
+    lengths = None
+    if mask is not None and not reasons:
+        mask = keras.ops.convert_to_tensor(mask)
+        if not bool(mask.all()):
+            lengths = torch_recurrent.right_padded_lengths(mask)
+            if lengths is None:
+                reasons = ["a mask that is not right-padded, or is empty"]
+    if reasons:
+        _record(layer, KERAS, ", ".join(reasons))
+        return keras_loop(sequences, initial_state, mask, training)
+
+    cell = layer.cell
+    if training and cell.dropout:
+        # One dropout mask for every step, as the Keras cell applies it.
+        sequences = sequences * cell.get_dropout_mask(sequences[:, 0])[:, None]
+    variables = [
+        keras.ops.convert_to_tensor(v)
+        for v in (cell.kernel, cell.recurrent_kernel, cell.bias)
+    ]
+    if kind == "lstm":
+        weights = torch_recurrent.lstm_weights(*variables)
+    else:
+        weights = torch_recurrent.gru_weights(*variables)
+    _record(layer, NATIVE)
+    return torch_recurrent.run(
+        kind,
+        sequences,
+        [keras.ops.convert_to_tensor(s) for s in initial_state],
+        weights,
+        lengths=lengths,
+        go_backwards=layer.go_backwards,
+        zero_output_for_mask=layer.zero_output_for_mask,
+        training=bool(training) or torch.is_grad_enabled(),
+    )

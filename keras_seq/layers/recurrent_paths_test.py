@@ -1,0 +1,134 @@
+import warnings
+
+import keras
+import numpy as np
+from absl.testing import parameterized
+
+from keras_seq.layers import GRU
+from keras_seq.layers import LSTM
+from keras_seq.testing import TestCase
+
+LAYERS = {
+    "lstm": (LSTM, keras.layers.LSTM),
+    "gru": (GRU, keras.layers.GRU),
+}
+# The path a default layer takes on this machine's CPU.
+EXPECTED_PATH = "native" if keras.config.backend() == "torch" else "keras"
+
+
+def _directions(kind, units, bidirectional, **kwargs):
+    """A keras_seq layer and its Keras reference, in the generic loop."""
+    cls, reference_cls = LAYERS[kind]
+    layer = cls(units, **kwargs)
+    reference = reference_cls(units, use_cudnn=False, **kwargs)
+    if bidirectional:
+        layer = keras.layers.Bidirectional(layer)
+        reference = keras.layers.Bidirectional(reference)
+    return layer, reference
+
+
+class RecurrentPathsTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        rng = np.random.default_rng(0)
+        self.inputs = rng.normal(size=(4, 9, 5)).astype("float32")
+        # Right-padded: real lengths 9, 4, 1 and 6.
+        self.lengths = np.array([9, 4, 1, 6])
+        self.mask = np.arange(9)[None, :] < self.lengths[:, None]
+
+    @parameterized.product(
+        kind=["lstm", "gru"],
+        masked=[False, True],
+        config=[
+            {"return_sequences": True, "return_state": True},
+            {"return_sequences": True, "go_backwards": True},
+            {"return_state": True, "go_backwards": True},
+        ],
+    )
+    def test_matches_keras_layer(self, kind, masked, config):
+        layer, reference = _directions(kind, 6, False, **config)
+        inputs = {"sequences": self.inputs}
+        if masked:
+            inputs["mask"] = self.mask
+        self.run_parity_test(layer, reference, inputs, atol=1e-5)
+        self.assertEqual(layer.last_path, EXPECTED_PATH)
+
+    @parameterized.parameters("lstm", "gru")
+    def test_bidirectional_masked_matches_keras(self, kind):
+        # Bidirectional sets `zero_output_for_mask` and reads the padded
+        # sequences backwards: both must match the generic loop.
+        layer, reference = _directions(
+            kind, 5, True, return_sequences=True, dropout=0.0
+        )
+        inputs = {"sequences": self.inputs, "mask": self.mask}
+        self.run_parity_test(layer, reference, inputs, atol=1e-5)
+        self.assertEqual(layer.forward_layer.last_path, EXPECTED_PATH)
+        self.assertEqual(layer.backward_layer.last_path, EXPECTED_PATH)
+
+    @parameterized.parameters("lstm", "gru")
+    def test_padding_does_not_change_results(self, kind):
+        # Each padded row gives the state of the same row run alone.
+        layer = LAYERS[kind][0](6, return_state=True)
+        _, *states = layer(self.inputs, mask=self.mask)
+        for row, length in enumerate(self.lengths):
+            _, *alone = layer(self.inputs[row : row + 1, :length])
+            for state, expected in zip(states, alone):
+                self.assertAllClose(
+                    expected[0], state[row], atol=1e-5, rtol=1e-5
+                )
+
+    def test_dropout_keeps_the_fast_path_and_trains(self):
+        layer = LSTM(6, dropout=0.3)
+        outputs = layer(self.inputs, training=True)
+        self.assertEqual(tuple(outputs.shape), (4, 6))
+        self.assertEqual(layer.last_path, EXPECTED_PATH)
+
+    @parameterized.named_parameters(
+        ("recurrent_dropout", {"recurrent_dropout": 0.2}, "recurrent_dropout"),
+        ("activation", {"activation": "relu"}, "activation"),
+        ("no_bias", {"use_bias": False}, "use_bias=False"),
+        ("use_cudnn", {"use_cudnn": False}, "use_cudnn=False"),
+    )
+    def test_fallback_is_announced_once(self, config, reason):
+        if keras.config.backend() != "torch":
+            self.skipTest("on the CPU only torch has a native kernel")
+        layer = LSTM(4, **config)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layer(self.inputs, training=True)
+            layer(self.inputs)
+        messages = [str(w.message) for w in caught]
+        self.assertLen(messages, 1, messages)
+        self.assertIn(reason, messages[0])
+        self.assertEqual(layer.path_counts, {"keras": 2})
+
+    def test_left_padded_mask_falls_back_with_same_results(self):
+        left_mask = self.mask[:, ::-1].copy()
+        layer, reference = _directions("gru", 4, False, return_sequences=True)
+        reference.build(self.inputs.shape)
+        layer.build(self.inputs.shape)
+        layer.set_weights(reference.get_weights())
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outputs = layer(self.inputs, mask=left_mask)
+        self.assertAllClose(
+            reference(self.inputs, mask=left_mask), outputs, 1e-5, 1e-5
+        )
+        if keras.config.backend() == "torch":
+            self.assertEqual(layer.last_path, "keras")
+            self.assertIn("not right-padded", str(caught[0].message))
+        else:
+            self.assertEqual(layer.last_path, "keras")
+
+    def test_native_path_inside_fit_on_torch(self):
+        # The counters show which path the compiled training step took.
+        layer = GRU(8)
+        model = keras.Sequential(
+            [keras.Input((9, 5)), layer, keras.layers.Dense(1)]
+        )
+        model.compile(optimizer="adam", loss="mse")
+        history = model.fit(self.inputs, np.ones((4, 1)), epochs=3, verbose=0)
+        losses = history.history["loss"]
+        self.assertLess(losses[-1], losses[0])
+        self.assertGreater(layer.path_counts[EXPECTED_PATH], 0)
+        self.assertEqual(set(layer.path_counts), {EXPECTED_PATH})

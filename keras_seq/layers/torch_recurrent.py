@@ -1,0 +1,175 @@
+"""PyTorch's native LSTM and GRU kernels behind Keras's recurrent layers.
+
+The torch backend of Keras runs `keras.layers.LSTM` and `GRU` step by step
+in Python on the CPU (a dozen eager operations per step) and uses the fused
+kernel only with CUDA and never with a mask. This module runs the same
+layer through `torch.lstm` / `torch.gru`, the functions behind
+`torch.nn.LSTM` and `torch.nn.GRU`: the fused cuDNN kernel on a GPU, the
+native one on the CPU. The weights are the layer's own Keras variables,
+rearranged on the fly, so gradients reach them through autograd.
+
+Masks: a right-padded mask (each row `True` then `False`) becomes sequence
+lengths and a packed sequence, as `torch.nn.utils.rnn.pack_padded_sequence`
+makes it, so padded steps neither update the state nor cost time. Outputs
+then follow the generic loop of `keras.src.backend.rnn` exactly: a padded
+step repeats the previous output (or is zero with `zero_output_for_mask`),
+and with `go_backwards=True` the padded steps come first, before the
+sequence read from its last real step to its first.
+
+`keras_seq.layers.LSTM` and `GRU` call this module only for the
+configurations it computes exactly; `keras_seq/layers/recurrent_paths.py`
+decides which.
+"""
+
+import torch
+from torch.nn.utils import rnn as torch_rnn
+
+
+def right_padded_lengths(mask):
+    """Returns the lengths of a right-padded mask, else `None`.
+
+    `None` also for a mask with an empty row: the packed kernels need every
+    sequence to have at least one step.
+    """
+    mask = mask.bool()
+    lengths = mask.sum(dim=1)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    if not torch.equal(mask, steps[None, :] < lengths[:, None]):
+        return None
+    if bool((lengths == 0).any()):
+        return None
+    return lengths
+
+
+def lstm_weights(kernel, recurrent_kernel, bias):
+    """Keras's LSTM weights in the layout of `torch.nn.LSTM`.
+
+    Both order the gates (input, forget, cell, output); PyTorch stores the
+    matrices transposed and has a second bias, zero here.
+    """
+    return [
+        kernel.t(),
+        recurrent_kernel.t(),
+        bias,
+        torch.zeros_like(bias),
+    ]
+
+
+def _gates_to_torch(weights):
+    # Keras orders a GRU's gates (update, reset, candidate); PyTorch
+    # (reset, update, candidate).
+    update, reset, candidate = torch.chunk(weights, 3, dim=-1)
+    return torch.cat([reset, update, candidate], dim=-1)
+
+
+def gru_weights(kernel, recurrent_kernel, bias):
+    """Keras's GRU weights (`reset_after=True`) in `torch.nn.GRU`'s layout.
+
+    Keras's bias has two rows, for the input and the recurrent projections:
+    PyTorch's `bias_ih` and `bias_hh`.
+    """
+    return [
+        _gates_to_torch(kernel).t(),
+        _gates_to_torch(recurrent_kernel).t(),
+        _gates_to_torch(bias[0]),
+        _gates_to_torch(bias[1]),
+    ]
+
+
+def _reverse_each(sequences, lengths):
+    """Reverses the first `lengths[b]` steps of each row, keeping padding
+    at the end: `[a, b, c, pad]` -> `[c, b, a, pad]`."""
+    steps = torch.arange(sequences.shape[1], device=sequences.device)
+    index = torch.where(
+        steps[None, :] < lengths[:, None],
+        lengths[:, None] - 1 - steps[None, :],
+        steps[None, :],
+    )
+    index = index[:, :, None].expand(-1, -1, sequences.shape[2])
+    return torch.gather(sequences, 1, index)
+
+
+def run(
+    kind,
+    sequences,
+    initial_state,
+    weights,
+    lengths=None,
+    go_backwards=False,
+    zero_output_for_mask=False,
+    training=False,
+):
+    """Runs one LSTM or GRU layer with PyTorch's kernel.
+
+    Args:
+        kind: `"lstm"` or `"gru"`.
+        sequences: `(batch, timesteps, features)` tensor.
+        initial_state: `[h, c]` (LSTM) or `[h]` (GRU), each `(batch, units)`.
+        weights: from `lstm_weights` or `gru_weights`.
+        lengths: `(batch,)` lengths of a right-padded mask, or `None`.
+        go_backwards: whether to read each sequence from its end.
+        zero_output_for_mask: whether padded steps output zeros rather than
+            the previous output.
+        training: whether autograd should keep what the backward pass needs.
+
+    Returns:
+        `(last_output, outputs, states)`, as Keras's `backend.rnn` returns
+        them: outputs in the order the steps were processed.
+    """
+    function = torch.lstm if kind == "lstm" else torch.gru
+    hidden = tuple(s[None] for s in initial_state)
+    if kind == "gru":
+        hidden = hidden[0]
+    if lengths is None:
+        if go_backwards:
+            sequences = torch.flip(sequences, dims=[1])
+        outputs, *states = function(
+            sequences, hidden, weights, True, 1, 0.0, training, False, True
+        )
+        states = [s[0] for s in states]
+        return outputs[:, -1], outputs, states
+
+    timesteps = sequences.shape[1]
+    if go_backwards:
+        sequences = _reverse_each(sequences, lengths)
+    packed = torch_rnn.pack_padded_sequence(
+        sequences, lengths.cpu(), batch_first=True, enforce_sorted=False
+    )
+    if kind == "lstm":
+        hidden = tuple(s[:, packed.sorted_indices] for s in hidden)
+    else:
+        hidden = hidden[:, packed.sorted_indices]
+    packed_outputs, *states = function(
+        packed.data,
+        packed.batch_sizes,
+        hidden,
+        weights,
+        True,
+        1,
+        0.0,
+        training,
+        False,
+    )
+    states = [s[0, packed.unsorted_indices] for s in states]
+    outputs, _ = torch_rnn.pad_packed_sequence(
+        packed._replace(data=packed_outputs),
+        batch_first=True,
+        total_length=timesteps,
+    )
+    # (batch, timesteps) where each output is real, and what the generic
+    # loop puts elsewhere: the last real output going forward, the initial
+    # state going backward (nothing has been read yet).
+    steps = torch.arange(timesteps, device=sequences.device)
+    if go_backwards:
+        source = steps[None, :] - (timesteps - lengths[:, None])
+        real = source >= 0
+        index = source.clamp(min=0)[:, :, None].expand_as(outputs)
+        outputs = torch.gather(outputs, 1, index)
+        fill = initial_state[0]
+    else:
+        real = steps[None, :] < lengths[:, None]
+        fill = states[0]
+    if zero_output_for_mask:
+        fill = torch.zeros_like(fill)
+    outputs = torch.where(real[:, :, None], outputs, fill[:, None, :])
+    return outputs[:, -1], outputs, states
