@@ -34,10 +34,9 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
+
+from backend_workers import run_workers
 
 BACKENDS = ("tensorflow", "jax", "torch")
 VOCABULARY_SIZE = 65  # tiny-shakespeare's 65 characters
@@ -197,26 +196,11 @@ def main():
         worker(args.worker, args.tokens, args.repeats, args.worker_output)
         return
 
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for backend in args.backends:
-            path = os.path.join(tmp, f"{backend}.json")
-            command = [
-                sys.executable,
-                __file__,
-                "--worker",
-                backend,
-                "--worker-output",
-                path,
-                "--tokens",
-                str(args.tokens),
-                "--repeats",
-                str(args.repeats),
-            ]
-            print(f"{backend}: running", flush=True)
-            subprocess.run(command, check=True)
-            with open(path) as f:
-                rows.append(json.load(f))
+    rows = run_workers(
+        __file__,
+        args.backends,
+        ["--tokens", args.tokens, "--repeats", args.repeats],
+    )
 
     print(
         f"\nGreedy decoding of {args.tokens} tokens, LSTM({UNITS}) character "

@@ -28,10 +28,9 @@ import argparse
 import json
 import os
 import platform
-import subprocess
-import sys
-import tempfile
 import time
+
+from backend_workers import run_workers
 
 BACKENDS = ("tensorflow", "jax", "torch")
 CELLS = ("lstm", "gru")
@@ -244,25 +243,11 @@ def main():
         worker(args.worker, args.batches, args.repeats, args.worker_output)
         return
 
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for backend in args.backends:
-            path = os.path.join(tmp, f"{backend}.json")
-            command = [
-                sys.executable,
-                __file__,
-                "--worker",
-                backend,
-                "--worker-output",
-                path,
-                "--batches",
-                str(args.batches),
-                "--repeats",
-                str(args.repeats),
-            ]
-            subprocess.run(command, check=True)
-            with open(path) as f:
-                rows.append(json.load(f))
+    rows = run_workers(
+        __file__,
+        args.backends,
+        ["--batches", args.batches, "--repeats", args.repeats],
+    )
 
     for kind in ("train", "inference"):
         print(

@@ -1,3 +1,4 @@
+import os
 import warnings
 
 import keras
@@ -132,3 +133,61 @@ class RecurrentPathsTest(TestCase):
         self.assertLess(losses[-1], losses[0])
         self.assertGreater(layer.path_counts[EXPECTED_PATH], 0)
         self.assertEqual(set(layer.path_counts), {EXPECTED_PATH})
+
+
+def _model(layer_class):
+    inputs = keras.Input((7, 5))
+    outputs = layer_class(6, return_sequences=True, name="recurrent")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(2, name="head")(outputs))
+
+
+class LayerTest(TestCase):
+    """`keras_seq.layers.LSTM` and `GRU` as layers: shapes, saving, and the
+    same weights as the Keras layers."""
+
+    def setUp(self):
+        super().setUp()
+        self.inputs = np.random.default_rng(0).normal(size=(3, 7, 5))
+        self.inputs = self.inputs.astype("float32")
+
+    @parameterized.parameters(("lstm", 3), ("gru", 2))
+    def test_layer_behaviors(self, kind, num_outputs):
+        self.run_layer_test(
+            LAYERS[kind][0],
+            init_kwargs={"units": 6, "return_state": True, "dropout": 0.1},
+            input_data=self.inputs,
+            expected_output_shape=[(3, 6)] * num_outputs,
+            expected_num_trainable_weights=3,
+        )
+
+    @parameterized.parameters("lstm", "gru")
+    def test_saving(self, kind):
+        self.run_model_saving_test(
+            LAYERS[kind][0],
+            init_kwargs={"units": 6, "go_backwards": True},
+            input_data=self.inputs,
+        )
+
+    @parameterized.parameters("lstm", "gru")
+    def test_weights_interchange_with_keras_layer(self, kind):
+        # The same variables under the same names: a file saved from a
+        # model with the Keras layer loads into the same model with the
+        # keras_seq layer, and back.
+        directory = self.get_temp_dir()
+        cls, keras_class = LAYERS[kind]
+        for source_class, target_class in (
+            (keras_class, cls),
+            (cls, keras_class),
+        ):
+            source = _model(source_class)
+            path = os.path.join(directory, f"{source_class.__module__}.keras")
+            source.save(path)
+            target = _model(target_class)
+            target.load_weights(path)
+            self.assertEqual(
+                [w.path for w in source.weights],
+                [w.path for w in target.weights],
+            )
+            self.assertAllClose(
+                source(self.inputs), target(self.inputs), 1e-6, 1e-6
+            )
