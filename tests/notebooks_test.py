@@ -1,0 +1,98 @@
+"""The Colab tutorials in notebooks/: in sync with their recipes, and run.
+
+Each notebook is built from its recipe in applications/ by
+`notebooks/build_notebooks.py`; the first test fails when a recipe changed
+and its notebook was not rebuilt. The others execute every notebook with
+nbclient at smoke size (`KERAS_SEQ_SMOKE=1`) on one backend, JAX, as a user
+runs it top to bottom, and check what it wrote. The recipes themselves run
+as scripts on all three backends in `applications_test.py`.
+"""
+
+import importlib.util
+import json
+import os
+
+import keras
+import nbclient
+import nbformat
+import pytest
+
+from keras_seq.testing import TestCase
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+spec = importlib.util.spec_from_file_location(
+    "build_notebooks", os.path.join(ROOT, "notebooks", "build_notebooks.py")
+)
+build_notebooks = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(build_notebooks)
+
+NOTEBOOK_BACKEND = "jax"
+
+
+@pytest.mark.parametrize("recipe", build_notebooks.RECIPES)
+def test_notebook_is_in_sync_with_its_recipe(recipe):
+    path = os.path.join(
+        ROOT, "notebooks", build_notebooks.notebook_name(recipe)
+    )
+    with open(path) as file:
+        committed = file.read()
+    assert committed == build_notebooks.render(build_notebooks.build(recipe)), (
+        f"{path} is stale: run python notebooks/build_notebooks.py"
+    )
+
+
+def test_every_notebook_opens_with_backend_and_install_cells():
+    for recipe in build_notebooks.RECIPES:
+        notebook = build_notebooks.build(recipe)
+        title, backend, install = notebook.cells[:3]
+        assert title.cell_type == "markdown"
+        assert "colab.research.google.com/github" in title.source
+        assert f"applications/{recipe}" in title.source
+        assert '# @param ["jax", "tensorflow", "torch"]' in backend.source
+        assert "pip" in install.source and "# @param" in install.source
+
+
+@pytest.mark.skipif(
+    keras.config.backend() != NOTEBOOK_BACKEND,
+    reason=f"the notebooks run on one backend ({NOTEBOOK_BACKEND})",
+)
+@pytest.mark.parametrize(
+    "recipe, outputs",
+    [
+        ("mnist_rows.py", ["metrics.json", "model.keras", "history.png"]),
+        ("text_generation.py", ["metrics.json", "model.keras"]),
+        ("translation.py", ["metrics.json"]),
+        ("image_captioning.py", ["metrics.json"]),
+        ("video_prediction.py", ["metrics.json", "model.keras"]),
+    ],
+)
+def test_notebook_runs_at_smoke_size(recipe, outputs, monkeypatch, tmp_path):
+    data_dir = TestCase.shared_data_dir()
+    if not os.path.isdir(data_dir):
+        pytest.skip(f"the shared datasets are not at {data_dir}")
+    monkeypatch.setenv("KERAS_SEQ_SMOKE", "1")
+    monkeypatch.setenv("KERAS_SEQ_DATA_DIR", data_dir)
+    notebook = nbformat.reads(
+        build_notebooks.render(build_notebooks.build(recipe)), as_version=4
+    )
+    workdir = str(tmp_path)
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": workdir}},
+    )
+    client.execute()  # raises CellExecutionError if a cell fails
+    out = os.path.join(workdir, "runs", recipe.replace(".py", ""))
+    written = os.listdir(out)
+    for name in outputs:
+        assert name in written, f"{recipe} wrote {sorted(written)}"
+    with open(os.path.join(out, "metrics.json")) as file:
+        metrics = json.load(file)
+    assert metrics["backend"] == NOTEBOOK_BACKEND
+    # The backend cell printed nothing wrong and every cell ran.
+    assert all(
+        cell.get("execution_count")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+    )
