@@ -15,6 +15,10 @@ PYTEST_WORKERS ?= 2
 # The real datasets beside the checkout (see ../shared/data/README.md).
 export KERAS_SEQ_DATA_DIR ?= $(abspath ../shared/data)
 
+# Debian's Chromium renders the demo report in a test (headless).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
 .PHONY: setup demo test lint format test-tensorflow test-jax test-torch clean
 
 setup: $(VENV)/.installed
@@ -41,12 +45,16 @@ format: setup
 # targets, which would make these succeed without running anything.
 # pytest exits 5 when it collects nothing: make treats any non-zero exit,
 # 5 included, as a failure.
-$(addprefix test-,$(BACKENDS)): test-%: setup
+$(addprefix test-,$(BACKENDS)): test-%: setup $(CHROMIUM)
 	@echo "== pytest on the $* backend"
 	KERAS_BACKEND=$* $(BIN)/python -m pytest -q -p no:cacheprovider \
 		-n $(PYTEST_WORKERS) --durations=5 $(PYTEST_ARGS)
 
 test: lint $(addprefix test-,$(BACKENDS))
+
+$(CHROMIUM):
+	$(SUDO) apt-get install -y -q chromium \
+		|| ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

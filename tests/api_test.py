@@ -81,6 +81,7 @@ def test_decoding_surface():
 
 def test_visualization_surface():
     assert keras_seq.visualization.__all__ == [
+        "Report",
         "plot_frames",
         "plot_history",
         "save_frames_gif",

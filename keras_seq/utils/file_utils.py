@@ -6,6 +6,7 @@ destination's directory, flushed to disk, then renamed over the destination,
 which `os.replace` does atomically on POSIX and Windows.
 """
 
+import contextlib
 import io
 import json
 import os
@@ -18,19 +19,19 @@ def _umask():
     return mask
 
 
-def atomic_write_bytes(path, data):
-    """Writes `data` (bytes) to `path` atomically."""
+@contextlib.contextmanager
+def _staged(path, suffix=".tmp"):
+    """Yields a temporary path beside `path`; renames it over `path` when the
+    block ends, or removes it when the block raises."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=suffix
     )
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
+        yield temporary
         # mkstemp creates the file private (0600); give it the permissions
         # of a file created with open().
         os.chmod(temporary, 0o666 & ~_umask())
@@ -39,6 +40,15 @@ def atomic_write_bytes(path, data):
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def atomic_write_bytes(path, data):
+    """Writes `data` (bytes) to `path` atomically."""
+    with _staged(path) as temporary:
+        with open(temporary, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
 
 
 def atomic_write_text(path, text):
@@ -56,3 +66,10 @@ def atomic_save_figure(figure, path):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def atomic_save_model(model, path):
+    """Saves a Keras `model` to `path` (`.keras`) atomically."""
+    # Keras picks the format from the suffix: the staging file keeps it.
+    with _staged(path, suffix=".keras") as temporary:
+        model.save(temporary)

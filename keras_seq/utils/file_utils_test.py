@@ -34,3 +34,24 @@ class AtomicWriteTest(TestCase):
         finally:
             os.umask(previous)
         self.assertEqual(os.stat(path).st_mode & 0o777, 0o644)
+
+    def test_model_save_is_atomic(self):
+        import keras
+        import numpy as np
+
+        directory = self.get_temp_dir()
+        path = os.path.join(directory, "model.keras")
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        file_utils.atomic_save_model(model, path)
+        x = np.ones((1, 3), "float32")
+        restored = keras.saving.load_model(path)
+        self.assertAllClose(model(x), restored(x))
+        # Interrupted while saving again: the first file is intact and no
+        # staging file is left.
+        with mock.patch.object(
+            file_utils.os, "replace", side_effect=KeyboardInterrupt
+        ):
+            with self.assertRaises(KeyboardInterrupt):
+                file_utils.atomic_save_model(model, path)
+        self.assertEqual(os.listdir(directory), ["model.keras"])
+        self.assertAllClose(model(x), keras.saving.load_model(path)(x))
