@@ -248,6 +248,30 @@ def _use_backend(backend):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _import_tensorflow_quietly():
+    """Imports TensorFlow, where installed, with its C++ start-up lines (CUDA
+    probes, written before its logging is set up) kept off the terminal.
+
+    KerasHub imports TensorFlow whatever the backend; without this, every
+    command would open with lines that are not about it. A failing import
+    still raises, after the terminal is restored.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -256,6 +280,7 @@ def main(argv=None):
     if data_dir is not None and not os.path.isdir(data_dir):
         parser.error(f"argument --data-dir: {data_dir!r} is not a directory")
     _use_backend(args.backend)
+    _import_tensorflow_quietly()
     # Imports Keras, now that the backend is set.
     from keras_seq.commands import CommandError
 
