@@ -92,6 +92,7 @@ import keras  # noqa: E402
 
 import keras_seq  # noqa: E402
 from keras_seq.applications import image_captioner  # noqa: E402
+from keras_seq.callbacks import BackupAndRestore  # noqa: E402
 from keras_seq.utils.file_utils import atomic_write_json  # noqa: E402
 
 keras.utils.set_random_seed(args.seed)
@@ -184,11 +185,7 @@ train_pairs = tf.data.Dataset.from_generator(
 
 # %%
 def train(model, images, captions, epochs, tag, validation_data=None):
-    callbacks = [
-        keras.callbacks.BackupAndRestore(
-            os.path.join(args.out, f"backup_{tag}")
-        )
-    ]
+    callbacks = [BackupAndRestore(os.path.join(args.out, f"backup_{tag}"))]
     if validation_data is not None:
         # Training stops when the validation digits stop improving, and
         # keeps the best epoch.

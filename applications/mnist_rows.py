@@ -92,6 +92,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 
 import keras_seq  # noqa: E402
+from keras_seq.callbacks import BackupAndRestore  # noqa: E402
 from keras_seq.utils.file_utils import atomic_write_json  # noqa: E402
 
 keras.utils.set_random_seed(args.seed)
@@ -171,9 +172,7 @@ history = model.fit(
     validation_data=(x_val, y_val),
     batch_size=BATCH_SIZE,
     epochs=EPOCHS,
-    callbacks=[
-        keras.callbacks.BackupAndRestore(os.path.join(args.out, "backup"))
-    ],
+    callbacks=[BackupAndRestore(os.path.join(args.out, "backup"))],
     verbose=2,
 )
 train_seconds = time.perf_counter() - start

@@ -104,7 +104,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 
 import keras_seq  # noqa: E402
-from keras_seq.utils.callbacks import TimeBudget  # noqa: E402
+from keras_seq.callbacks import BackupAndRestore  # noqa: E402
+from keras_seq.callbacks import TimeBudget  # noqa: E402
 from keras_seq.utils.file_utils import atomic_write_json  # noqa: E402
 from keras_seq.utils.file_utils import atomic_write_text  # noqa: E402
 
@@ -215,7 +216,7 @@ history = model.fit(
     validation_data=val_data,
     epochs=EPOCHS,
     callbacks=[
-        keras.callbacks.BackupAndRestore(os.path.join(args.out, "backup")),
+        BackupAndRestore(os.path.join(args.out, "backup")),
         TimeBudget(BUDGET_SECONDS),
         samples,
     ],

@@ -110,7 +110,8 @@ import keras  # noqa: E402
 
 import keras_seq  # noqa: E402
 from keras_seq.applications import seq2seq_translator  # noqa: E402
-from keras_seq.utils.callbacks import TimeBudget  # noqa: E402
+from keras_seq.callbacks import BackupAndRestore  # noqa: E402
+from keras_seq.callbacks import TimeBudget  # noqa: E402
 from keras_seq.utils.file_utils import atomic_write_json  # noqa: E402
 
 keras.utils.set_random_seed(args.seed)
@@ -213,9 +214,7 @@ def train(model, tag):
         validation_data=(x_val, y_val),
         epochs=EPOCHS,
         callbacks=[
-            keras.callbacks.BackupAndRestore(
-                os.path.join(args.out, f"backup_{tag}")
-            ),
+            BackupAndRestore(os.path.join(args.out, f"backup_{tag}")),
             keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=0),
             TimeBudget(BUDGET_SECONDS),
         ],

@@ -121,7 +121,8 @@ import tensorflow as tf  # noqa: E402
 
 import keras_seq  # noqa: E402
 from keras_seq.applications import video_frame_predictor  # noqa: E402
-from keras_seq.utils.callbacks import TimeBudget  # noqa: E402
+from keras_seq.callbacks import BackupAndRestore  # noqa: E402
+from keras_seq.callbacks import TimeBudget  # noqa: E402
 from keras_seq.utils.file_utils import atomic_write_json  # noqa: E402
 
 keras.utils.set_random_seed(args.seed)
@@ -228,7 +229,7 @@ history = model.fit(
     epochs=EPOCHS,
     validation_data=validation,
     callbacks=[
-        keras.callbacks.BackupAndRestore(os.path.join(args.out, "backup")),
+        BackupAndRestore(os.path.join(args.out, "backup")),
         keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=2),
         TimeBudget(60 * args.minutes),
     ],

@@ -15,6 +15,7 @@ from keras_seq.version import __version__
 
 _SUBPACKAGES = (
     "applications",
+    "callbacks",
     "datasets",
     "decoding",
     "layers",

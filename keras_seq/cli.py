@@ -81,7 +81,10 @@ def build_parser():
         "train",
         help="train one application on real data and save it",
         description="Trains one application as `keras-seq demo` does and "
-        "writes OUT/model.keras, OUT/metrics.json and OUT/index.html.",
+        "writes OUT/model.keras, OUT/metrics.json and OUT/index.html. The "
+        "training state is backed up in OUT/backup after every epoch: run "
+        "the same command again after an interruption and training resumes "
+        "from the last epoch saved.",
     )
     train.add_argument("application", choices=APPLICATIONS)
     _add_backend(train)

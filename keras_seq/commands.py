@@ -56,16 +56,22 @@ def load_model(path, application):
     return model
 
 
-def train(application, data_dir, out_dir, quick):
+def train(application, data_dir, out_dir, quick, callbacks=()):
     """Trains one application as the demo does; writes the model, its
-    metrics and a report page to `out_dir`."""
+    metrics and a report page to `out_dir`.
+
+    The training state is backed up in `out_dir/backup` after every epoch:
+    run the same command again after an interruption and training resumes
+    from the last epoch saved. `callbacks` run after the backup's."""
+    from keras_seq.callbacks import BackupAndRestore
     from keras_seq.visualization.report import Report
 
     os.makedirs(out_dir, exist_ok=True)
     keras.utils.set_random_seed(1234)
     report = Report(out_dir, f"keras-seq train {application}")
+    backup = BackupAndRestore(os.path.join(out_dir, "backup"))
     summary, model = APPLICATIONS[application][1](
-        data_dir, out_dir, quick, report
+        data_dir, out_dir, quick, report, callbacks=[backup, *callbacks]
     )
     summary["backend"] = keras.backend.backend()
     atomic_save_model(model, os.path.join(out_dir, "model.keras"))

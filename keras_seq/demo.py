@@ -64,15 +64,16 @@ def _history(history):
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 
-def _fit(model, x, y, validation_data, epochs, learning_rate, batch_size=64):
+def _fit(model, x, y, validation_data, epochs, learning_rate, callbacks):
     """Compiles with Adam (gradient norm clipped at 1) and fits."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0))
     return model.fit(
         x,
         y,
-        batch_size=batch_size,
+        batch_size=64,
         validation_data=validation_data,
         epochs=epochs,
+        callbacks=list(callbacks),
         verbose=2,
     )
 
@@ -94,7 +95,7 @@ def _plot_digits(images, labels, predictions, path):
     atomic_save_figure(figure, path)
 
 
-def train_mnist_rows(data_dir, out_dir, quick, report):
+def train_mnist_rows(data_dir, out_dir, quick, report, callbacks=()):
     """Trains and evaluates a RowClassifier on MNIST rows."""
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = mnist.load_data(
         path=data_dir
@@ -106,7 +107,9 @@ def train_mnist_rows(data_dir, out_dir, quick, report):
     units = 64 if quick else 128  # state size of the LSTM
     epochs = 3 if quick else 10  # passes over the 4,500 training images
     model = RowClassifier(cell="lstm", units=units)
-    history = _fit(model, x_train, y_train, (x_val, y_val), epochs, 2e-3)
+    history = _fit(
+        model, x_train, y_train, (x_val, y_val), epochs, 2e-3, callbacks
+    )
     test_loss, test_accuracy = model.evaluate(
         x_test, y_test, batch_size=256, verbose=0
     )
@@ -144,7 +147,7 @@ def train_mnist_rows(data_dir, out_dir, quick, report):
     return summary, model
 
 
-def train_text_generator(data_dir, out_dir, quick, report):
+def train_text_generator(data_dir, out_dir, quick, report, callbacks=()):
     """Trains a character LSTM on tiny-shakespeare and samples from it."""
     train_text, val_text = text.load_data("tinyshakespeare", path=data_dir)
     characters = 32_000 if quick else len(train_text)  # one pass over them
@@ -157,6 +160,7 @@ def train_text_generator(data_dir, out_dir, quick, report):
             train_text[:characters], window, batch_size, seed=1234
         ),
         epochs=1,
+        callbacks=list(callbacks),
         verbose=2,
     )
     bits = model.bits_per_character(val_text)
@@ -205,7 +209,7 @@ def _short_pairs(sources, targets, limit, max_words=6):
     return [s for s, _ in pairs], [t for _, t in pairs]
 
 
-def train_translator(data_dir, out_dir, quick, report):
+def train_translator(data_dir, out_dir, quick, report, callbacks=()):
     """Trains an attention GRU translator on Spanish-English pairs."""
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
         translation.load_data("spa", path=data_dir)
@@ -231,7 +235,9 @@ def train_translator(data_dir, out_dir, quick, report):
         embedding_dim=units // 2,
         attention="bahdanau",
     )
-    history = _fit(model, x_train, y_train, (x_val, y_val), epochs, 3e-3)
+    history = _fit(
+        model, x_train, y_train, (x_val, y_val), epochs, 3e-3, callbacks
+    )
     scores = seq2seq_translator.evaluate_translation(model, x_test, y_test)
     print(f"   test BLEU {scores['bleu']:.2f} ({len(x_test)} pairs, greedy)")
     plot_history(history, os.path.join(out_dir, "translation_history.png"))
@@ -270,7 +276,7 @@ def train_translator(data_dir, out_dir, quick, report):
     return summary, model
 
 
-def train_captioner(data_dir, out_dir, quick, report):
+def train_captioner(data_dir, out_dir, quick, report, callbacks=()):
     """Trains an ImageCaptioner to read multi-digit MNIST images."""
     num_train = 3_000 if quick else 20_000
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
@@ -288,7 +294,9 @@ def train_captioner(data_dir, out_dir, quick, report):
         max_caption_length=8,
     )
     model.adapt(y_train)
-    history = _fit(model, x_train, y_train, (x_val, y_val), epochs, 1e-3)
+    history = _fit(
+        model, x_train, y_train, (x_val, y_val), epochs, 1e-3, callbacks
+    )
     scores = image_captioner.evaluate_captions(model, x_test, y_test)
     print(
         f"   test exact match {scores['exact_match']:.3f}, BLEU-4 "
@@ -327,7 +335,7 @@ def train_captioner(data_dir, out_dir, quick, report):
     return summary, model
 
 
-def train_video_predictor(data_dir, out_dir, quick, report):
+def train_video_predictor(data_dir, out_dir, quick, report, callbacks=()):
     """Trains a ConvLSTM next-frame predictor on Moving MNIST."""
     train, validation, test = moving_mnist.load_data(
         num_train=512 if quick else 2_000,
@@ -345,6 +353,7 @@ def train_video_predictor(data_dir, out_dir, quick, report):
         validation_data=validation,
         epochs=epochs,
         batch_size=16,
+        callbacks=list(callbacks),
         verbose=2,
     )
     scores = video_frame_predictor.evaluate_frames(model, test)

@@ -9,6 +9,7 @@ def test_top_level_surface():
     assert sorted(keras_seq.__all__) == [
         "__version__",
         "applications",
+        "callbacks",
         "datasets",
         "decoding",
         "layers",
@@ -130,3 +131,10 @@ def test_datasets_surface():
         for loader in loaders:
             function = getattr(getattr(keras_seq.datasets, module), loader)
             assert "Returns:" in function.__doc__, f"{module}.{loader}"
+
+
+def test_callbacks_surface():
+    assert keras_seq.callbacks.__all__ == ["BackupAndRestore", "TimeBudget"]
+    for name in keras_seq.callbacks.__all__:
+        cls = getattr(keras_seq.callbacks, name)
+        assert issubclass(cls, keras.callbacks.Callback)

@@ -20,7 +20,7 @@ def _umask():
 
 
 @contextlib.contextmanager
-def _staged(path, suffix=".tmp"):
+def staged(path, suffix=".tmp"):
     """Yields a temporary path beside `path`; renames it over `path` when the
     block ends, or removes it when the block raises."""
     path = os.fspath(path)
@@ -44,7 +44,7 @@ def _staged(path, suffix=".tmp"):
 
 def atomic_write_bytes(path, data):
     """Writes `data` (bytes) to `path` atomically."""
-    with _staged(path) as temporary:
+    with staged(path) as temporary:
         with open(temporary, "wb") as file:
             file.write(data)
             file.flush()
@@ -71,5 +71,5 @@ def atomic_save_figure(figure, path):
 def atomic_save_model(model, path):
     """Saves a Keras `model` to `path` (`.keras`) atomically."""
     # Keras picks the format from the suffix: the staging file keeps it.
-    with _staged(path, suffix=".keras") as temporary:
+    with staged(path, suffix=".keras") as temporary:
         model.save(temporary)

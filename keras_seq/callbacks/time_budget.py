@@ -1,0 +1,44 @@
+"""Stopping training when its time is spent."""
+
+import time
+
+import keras
+
+from keras_seq.utils.argument_validation import invalid_argument
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training after the first epoch that ends past `seconds`.
+
+    The epoch under way when the budget runs out is finished, so the
+    weights are always those at the end of an epoch.
+
+    Args:
+        seconds: the training time allowed, a positive number.
+
+    Example:
+
+    ```python
+    model.fit(x, y, epochs=100, callbacks=[TimeBudget(30 * 60)])
+    ```
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise TypeError(
+                "Received an invalid type for argument `seconds`: expected a "
+                f"positive number, got {seconds!r} (of type "
+                f"{type(seconds).__name__})."
+            )
+        if not seconds > 0:
+            raise invalid_argument("seconds", seconds, "a positive number")
+        self.seconds = seconds
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.perf_counter() - self.start > self.seconds:
+            print(f"time budget of {self.seconds:.0f} s spent: stopping")
+            self.model.stop_training = True
