@@ -10,7 +10,9 @@ PYTEST_ARGS ?=
 # Two pytest workers (pytest-xdist): most of the suite's time is single-
 # threaded (XLA compiles, recipe subprocesses), so two workers on the 2-core
 # CI machine cut the JAX run from 838 s to 589 s. `make test PYTEST_WORKERS=0`
-# runs in one process.
+# runs in one process. `--dist loadgroup` keeps the tests of an
+# `xdist_group` on one worker, so that an expensive module fixture (the
+# quick demo, the cross-backend models) is built once.
 PYTEST_WORKERS ?= 2
 # The real datasets beside the checkout (see ../shared/data/README.md).
 export KERAS_SEQ_DATA_DIR ?= $(abspath ../shared/data)
@@ -48,7 +50,7 @@ format: setup
 $(addprefix test-,$(BACKENDS)): test-%: setup $(CHROMIUM)
 	@echo "== pytest on the $* backend"
 	KERAS_BACKEND=$* $(BIN)/python -m pytest -q -p no:cacheprovider \
-		-n $(PYTEST_WORKERS) --durations=5 $(PYTEST_ARGS)
+		-n $(PYTEST_WORKERS) --dist loadgroup --durations=5 $(PYTEST_ARGS)
 
 test: lint $(addprefix test-,$(BACKENDS))
 

@@ -63,6 +63,8 @@ def test_data_directory_without_mnist_names_the_file(tmp_path):
 DEMO_BACKEND = "jax"
 
 
+# A module fixture runs once per pytest worker: the tests that use it are
+# kept on one worker (`--dist loadgroup` in the Makefile).
 @pytest.fixture(scope="module")
 def quick_demo(tmp_path_factory):
     if keras.backend.backend() != DEMO_BACKEND:
@@ -91,6 +93,7 @@ def quick_demo(tmp_path_factory):
     return out, result.stdout
 
 
+@pytest.mark.xdist_group("quick_demo")
 def test_quick_demo_trains_every_application(quick_demo):
     out, stdout = quick_demo
     summary = json.loads((out / "summary.json").read_text())
@@ -127,6 +130,7 @@ def test_quick_demo_trains_every_application(quick_demo):
         assert file.read(6) == b"GIF89a"
 
 
+@pytest.mark.xdist_group("quick_demo")
 def test_demo_report_renders_in_headless_chromium(quick_demo):
     # The report is a real page: every image loads, nothing is logged to
     # the console. Chromium comes from Debian (`make test` installs it).
@@ -224,6 +228,7 @@ def test_corrupted_model_file_is_one_line(tmp_path):
     assert "not a Keras model file" in result.stderr
 
 
+@pytest.mark.xdist_group("quick_demo")
 def test_model_of_the_wrong_kind_is_refused(quick_demo):
     out, _ = quick_demo
     result = run_cli(
@@ -234,6 +239,7 @@ def test_model_of_the_wrong_kind_is_refused(quick_demo):
     assert "holds a TextGenerator, not the ImageCaptioner" in result.stderr
 
 
+@pytest.mark.xdist_group("quick_demo")
 def test_evaluate_reproduces_the_demo_accuracy(quick_demo, data_dir):
     out, _ = quick_demo
     summary = json.loads((out / "summary.json").read_text())
@@ -256,6 +262,7 @@ def test_evaluate_reproduces_the_demo_accuracy(quick_demo, data_dir):
     assert abs(scores["test_accuracy"] - expected) < 1e-6
 
 
+@pytest.mark.xdist_group("quick_demo")
 def test_inference_commands_on_the_demo_models(quick_demo, data_dir, tmp_path):
     import numpy as np
     from PIL import Image

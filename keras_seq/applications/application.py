@@ -21,6 +21,21 @@ class ApplicationMixin:
     activation, a sampler), which `from_config` deserializes.
     """
 
+    def compile(self, *args, jit_compile="auto", **kwargs):
+        # Keras saves `jit_compile` resolved for the backend that saved the
+        # model: True on JAX and TensorFlow. A file saved there and loaded
+        # on torch would then train and predict under `torch.compile`
+        # (slow to start, and not Keras's default on torch). The config
+        # keeps what was asked for, so "auto" is resolved where it loads.
+        self.requested_jit_compile = jit_compile
+        super().compile(*args, jit_compile=jit_compile, **kwargs)
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config is not None and hasattr(self, "requested_jit_compile"):
+            config["jit_compile"] = self.requested_jit_compile
+        return config
+
     def compile_from_config(self, config):
         self.compile(**keras.saving.deserialize_keras_object(config))
         if self.built:
@@ -79,7 +94,7 @@ class TokenDecoderMixin:
         if metrics == "auto":
             metrics = [keras.metrics.SparseCategoricalAccuracy("accuracy")]
         kwargs.setdefault("weighted_metrics", metrics)
-        keras.Model.compile(self, optimizer=optimizer, loss=loss, **kwargs)
+        ApplicationMixin.compile(self, optimizer=optimizer, loss=loss, **kwargs)
 
     def prefill(self, tokens, context):
         """The decoder state after reading `tokens`, for the input that
