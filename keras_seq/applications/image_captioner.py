@@ -38,6 +38,7 @@ from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import check_texts
 from keras_seq.utils.argument_validation import invalid_argument
 from keras_seq.utils.file_utils import atomic_save_figure
+from keras_seq.utils.random_utils import numpy_generator
 
 # name: (the `keras.applications` constructor, the preprocessing it needs
 # on [0, 255] RGB pixels; MobileNetV3 and EfficientNet include theirs).
@@ -533,7 +534,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
                 image_index.append(index)
                 caption_ids.append(ids)
         image_index = np.array(image_index)
-        rng = np.random.default_rng(seed)
+        rng = numpy_generator(seed)
         num_batches = -(-len(image_index) // batch_size)
 
         def generate():

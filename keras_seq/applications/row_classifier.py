@@ -234,7 +234,11 @@ class RowClassifier(ApplicationMixin, keras.Model):
         x = recurrent_stack(x)  # (batch, units or 2 * units)
         x = classifier_dropout(x)
         outputs = classifier(x)  # (batch, num_classes)
-        super().__init__(images, outputs, name=name, dtype=dtype, **kwargs)
+        super().__init__(images, outputs, name=name, **kwargs)
+        if dtype is not None:
+            # A functional model ignores `dtype`; its layers have it, and
+            # the model's policy goes into its config.
+            self.dtype_policy = dtype
         # `call` checks the images itself, and accepts a channel axis.
         self.input_spec = None
 

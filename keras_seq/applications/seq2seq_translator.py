@@ -35,6 +35,7 @@ from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import check_texts
 from keras_seq.utils.file_utils import atomic_save_figure
+from keras_seq.utils.random_utils import numpy_generator
 
 
 class TranslationBatches:
@@ -52,7 +53,7 @@ class TranslationBatches:
         self.target_ids = target_ids
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
+        self.rng = numpy_generator(seed)
         self.lengths = np.array([len(row) for row in source_ids])
         self.on_epoch_end()
 

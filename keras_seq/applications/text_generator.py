@@ -24,6 +24,7 @@ from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import check_texts
 from keras_seq.utils.compile_utils import compile_function
+from keras_seq.utils.random_utils import numpy_generator
 
 OOV_TOKEN = "[UNK]"
 LEVELS = ("char", "word")
@@ -73,7 +74,7 @@ class TextWindows(keras.utils.PyDataset):
         self.sequence_length = sequence_length
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
+        self.rng = numpy_generator(seed)
         self.batches_per_epoch = (len(ids) - 1) // (
             sequence_length * batch_size
         )

@@ -20,6 +20,7 @@ from keras_seq.utils.argument_validation import check_non_negative_int
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import invalid_argument
 from keras_seq.utils.compile_utils import compile_function
+from keras_seq.utils.random_utils import numpy_generator
 
 
 def space_to_depth(frames, patch_size):
@@ -55,12 +56,18 @@ def conv_lstm_step(layer, inputs, state):
     convolutions instead of the cell's eight.
     """
     cell = layer.cell
+    # Outside the layer's `call`, nothing casts the float32 variables to a
+    # mixed-precision compute dtype: cast them here, as Keras would.
+    dtype = layer.compute_dtype
     hidden, carry = state
-    gates = ops.conv(inputs, cell.kernel, padding=cell.padding)
-    recurrent = ops.conv(hidden, cell.recurrent_kernel, padding="same")
+    inputs = ops.cast(inputs, dtype)
+    gates = ops.conv(inputs, ops.cast(cell.kernel, dtype), padding=cell.padding)
+    recurrent = ops.conv(
+        hidden, ops.cast(cell.recurrent_kernel, dtype), padding="same"
+    )
     gates = ops.add(gates, recurrent)
     if cell.use_bias:
-        gates = ops.add(gates, cell.bias)
+        gates = ops.add(gates, ops.cast(cell.bias, dtype))
     i, f, c, o = ops.split(gates, 4, axis=-1)
     i = cell.recurrent_activation(i)
     f = cell.recurrent_activation(f)
@@ -430,7 +437,7 @@ class VideoFramePredictor(ApplicationMixin, keras.Model):
 
         batch_size = check_positive_int("batch_size", batch_size)
         frames = self._check_sequences(sequences, "sequences", rescale=False)
-        rng = np.random.default_rng(seed)
+        rng = numpy_generator(seed)
         context = self.num_context_frames
 
         def generate():
