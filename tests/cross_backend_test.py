@@ -73,10 +73,9 @@ def saved_and_loaded(tmp_path_factory):
 
 
 def _outputs(directory, backend):
-    with np.load(
-        os.path.join(directory, f"outputs-{backend}.npz"), allow_pickle=False
-    ) as arrays:
-        return dict(arrays)
+    return cross_backend_worker._load_arrays(
+        os.path.join(directory, f"outputs-{backend}.npz")
+    )
 
 
 PAIRS = [(a, b) for a in BACKENDS for b in BACKENDS if a != b]
