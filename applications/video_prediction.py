@@ -19,8 +19,8 @@ python applications/video_prediction.py --smoke         # a one-minute check
 It writes to `--out`: the model (`model.keras`), `metrics.json`, the
 training curves, a strip of context | truth | prediction frames
 (`strip.png`) and an animation of truth beside prediction (`video.gif`).
-Interrupted training resumes from the last finished epoch when run again
-with the same `--out`.
+Training that was interrupted, or stopped by `--minutes`, resumes from the
+last finished epoch when run again with the same `--out`.
 """
 
 # %% [markdown]
@@ -117,7 +117,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import keras_seq  # noqa: E402
 from keras_seq.applications import video_frame_predictor  # noqa: E402
@@ -163,32 +162,43 @@ _, validation, test = keras_seq.datasets.moving_mnist.load_data(
 print(
     f"{len(validation)} validation and {len(test)} test sequences", test.shape
 )
-epoch_seeds = np.random.SeedSequence(args.seed)
 
 
-def fresh_batches():
-    sequences = keras_seq.datasets.moving_mnist.generate(
-        train_digits,
-        SEQUENCES_PER_EPOCH,
-        num_frames=CONTEXT_FRAMES + FUTURE_FRAMES,
-        seed=epoch_seeds.spawn(1)[0],
-    )[..., None]
-    for start in range(0, len(sequences), BATCH_SIZE):
-        batch = sequences[start : start + BATCH_SIZE].astype("float32") / 255
-        yield batch, batch[:, CONTEXT_FRAMES:]
+class FreshSequences(keras.utils.PyDataset):
+    """Batches of Moving MNIST sequences drawn anew for every epoch.
+
+    A `PyDataset` rather than a `tf.data` pipeline, so that the recipe runs
+    on JAX or PyTorch without TensorFlow installed (on a GPU machine, say).
+    """
+
+    def __init__(self, digits, num_sequences, batch_size, seed):
+        super().__init__()
+        self.digits = digits
+        self.num_sequences = num_sequences
+        self.batch_size = batch_size
+        self.seeds = np.random.SeedSequence(seed)
+        self.on_epoch_end()
+
+    def __len__(self):
+        return -(-self.num_sequences // self.batch_size)
+
+    def __getitem__(self, index):
+        start = index * self.batch_size
+        batch = self.sequences[start : start + self.batch_size]
+        batch = batch.astype("float32") / 255
+        return batch, batch[:, CONTEXT_FRAMES:]
+
+    def on_epoch_end(self):
+        self.sequences = keras_seq.datasets.moving_mnist.generate(
+            self.digits,
+            self.num_sequences,
+            num_frames=CONTEXT_FRAMES + FUTURE_FRAMES,
+            seed=self.seeds.spawn(1)[0],
+        )[..., None]
 
 
-# The number of frames must be known when the model is traced.
-train_batches = tf.data.Dataset.from_generator(
-    fresh_batches,
-    output_signature=(
-        tf.TensorSpec((None, *test.shape[1:]), tf.float32),
-        tf.TensorSpec((None, FUTURE_FRAMES, *test.shape[2:]), tf.float32),
-    ),
-).apply(
-    tf.data.experimental.assert_cardinality(
-        -(-SEQUENCES_PER_EPOCH // BATCH_SIZE)
-    )
+train_batches = FreshSequences(
+    train_digits, SEQUENCES_PER_EPOCH, BATCH_SIZE, args.seed
 )
 
 # %% [markdown]
@@ -224,14 +234,17 @@ model.summary()
 
 # %%
 start = time.perf_counter()
+time_budget = TimeBudget(60 * args.minutes)
 history = model.fit(
     train_batches,
     epochs=EPOCHS,
     validation_data=validation,
     callbacks=[
-        BackupAndRestore(os.path.join(args.out, "backup")),
+        BackupAndRestore(
+            os.path.join(args.out, "backup"), delete_checkpoint=False
+        ),
         keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=2),
-        TimeBudget(60 * args.minutes),
+        time_budget,
     ],
     verbose=2,
 )
@@ -242,7 +255,12 @@ keras_seq.visualization.plot_history(
 staging = os.path.join(args.out, ".model.keras")
 model.save(staging)
 os.replace(staging, os.path.join(args.out, "model.keras"))
-shutil.rmtree(os.path.join(args.out, "backup"), ignore_errors=True)
+epochs_done = history.epoch[-1] + 1
+if time_budget.stopped_early and epochs_done < EPOCHS:
+    # The backup stays: the same command goes on training from here.
+    print(f"Run again with --out {args.out} to train further.")
+else:
+    shutil.rmtree(os.path.join(args.out, "backup"), ignore_errors=True)
 
 # %% [markdown]
 # ## Evaluation
@@ -293,7 +311,8 @@ metrics = {
     "scheduled_sampling_steps": model.scheduled_sampling_steps,
     "parameters": model.count_params(),
     "sequences_per_epoch": SEQUENCES_PER_EPOCH,
-    "epochs": len(history.history["loss"]),
+    # Epochs in all, earlier runs into the same --out included.
+    "epochs": epochs_done,
     "train_seconds": round(train_seconds, 1),
     "test_sequences": len(test),
     "model": ours,

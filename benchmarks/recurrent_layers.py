@@ -113,6 +113,7 @@ def time_torch(cell, task, num_batches, repeats):
     from torch.nn.utils import rnn as torch_rnn
 
     torch.manual_seed(0)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     x, y, lengths = make_data(task, num_batches)
     rnn_class = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
     masked = task == "text_masked"
@@ -141,10 +142,15 @@ def time_torch(cell, task, num_batches, repeats):
             h = state[0] if cell == "lstm" else state
             return self.head(h[0])
 
-    model = Model()
+    model = Model().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.as_tensor(x if task == "rows" else x.astype("int64"))
-    y = torch.as_tensor(y if task == "rows" else y.astype("float32"))
+    x = torch.as_tensor(
+        x if task == "rows" else x.astype("int64"), device=device
+    )
+    y = torch.as_tensor(
+        y if task == "rows" else y.astype("float32"), device=device
+    )
+    # `pack_padded_sequence` takes its lengths on the CPU.
     lengths = torch.as_tensor(lengths) if lengths is not None else None
     batches = [slice(i, i + BATCH_SIZE) for i in range(0, len(x), BATCH_SIZE)]
 
@@ -155,6 +161,10 @@ def time_torch(cell, task, num_batches, repeats):
             logits[:, 0], targets
         )
 
+    def synchronize():
+        if device == "cuda":
+            torch.cuda.synchronize()
+
     def train_epoch():
         model.train()
         for batch in batches:
@@ -163,6 +173,7 @@ def time_torch(cell, task, num_batches, repeats):
             loss = loss_of(model(x[batch], batch_lengths), y[batch])
             loss.backward()
             optimizer.step()
+        synchronize()
 
     def predict():
         model.eval()
@@ -170,6 +181,7 @@ def time_torch(cell, task, num_batches, repeats):
             for batch in batches:
                 batch_lengths = lengths[batch] if lengths is not None else None
                 model(x[batch], batch_lengths)
+        synchronize()
 
     train_epoch()
     train = _best(train_epoch, repeats)
@@ -181,13 +193,42 @@ def time_torch(cell, task, num_batches, repeats):
     }
 
 
+def _device_name(backend):
+    """The accelerator Keras runs on, or "cpu"."""
+    if backend == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        return "cpu" if device.platform == "cpu" else device.device_kind
+    if backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name()
+        return "cpu"
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return (
+        tf.config.experimental.get_device_details(gpus[0]).get(
+            "device_name", "GPU"
+        )
+        if gpus
+        else "cpu"
+    )
+
+
 def worker(backend, num_batches, repeats, output):
     os.environ["KERAS_BACKEND"] = backend
     import keras
 
     import keras_seq
 
-    results = {"backend": backend, "keras_version": keras.__version__}
+    results = {
+        "backend": backend,
+        "device": _device_name(backend),
+        "keras_version": keras.__version__,
+    }
     for cell in CELLS:
         for task in TASKS:
             row = {
@@ -280,11 +321,18 @@ def main():
     if args.smoke:
         return
     os.makedirs(args.output, exist_ok=True)
-    path = os.path.join(args.output, "recurrent_layers.json")
+    devices = sorted({row["device"] for row in rows})
+    name = (
+        "recurrent_layers.json"
+        if devices == ["cpu"]
+        else "recurrent_layers_gpu.json"
+    )
+    path = os.path.join(args.output, name)
     with open(path, "w") as f:
         json.dump(
             {
                 "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+                "devices": devices,
                 "batches_per_epoch": args.batches,
                 "results": rows,
             },

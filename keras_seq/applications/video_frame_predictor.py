@@ -429,41 +429,15 @@ class VideoFramePredictor(ApplicationMixin, keras.Model):
             seed: optional int, for the shuffling.
 
         Returns:
-            A `tf.data.Dataset` (which `fit` reads on every backend). The
-            sequences stay in their dtype until a batch is drawn, so uint8
-            data takes a quarter of the memory.
+            A `keras.utils.PyDataset` (no TensorFlow needed), reshuffled
+            after every epoch. The sequences stay in their dtype until a
+            batch is drawn, so uint8 data takes a quarter of the memory.
         """
-        import tensorflow as tf
-
         batch_size = check_positive_int("batch_size", batch_size)
         frames = self._check_sequences(sequences, "sequences", rescale=False)
-        rng = numpy_generator(seed)
-        context = self.num_context_frames
-
-        def generate():
-            order = np.arange(len(frames))
-            if shuffle:
-                order = rng.permutation(order)
-            for start in range(0, len(order), batch_size):
-                batch = frames[np.sort(order[start : start + batch_size])]
-                if batch.dtype == np.uint8:
-                    batch = batch.astype("float32") / 255.0
-                yield batch, batch[:, context:]
-
-        shape = (None, frames.shape[1], *self.frame_shape)
-        future = (None, frames.shape[1] - context, *self.frame_shape)
-        dataset = tf.data.Dataset.from_generator(
-            generate,
-            output_signature=(
-                tf.TensorSpec(shape, tf.float32),
-                tf.TensorSpec(future, tf.float32),
-            ),
+        return _SequenceBatches(
+            frames, batch_size, self.num_context_frames, shuffle, seed
         )
-        num_batches = -(-len(frames) // batch_size)
-        dataset = dataset.apply(
-            tf.data.experimental.assert_cardinality(num_batches)
-        )
-        return dataset.prefetch(2)
 
     def _check_sequences(self, sequences, name, rescale=True):
         """Checks whole sequences (context and future); uint8 ones stay
@@ -620,3 +594,33 @@ def evaluate_frames(model, sequences, num_context_frames=None, batch_size=32):
         "model": frame_scores(truth, predictions),
         "copy_last_frame": frame_scores(truth, copies),
     }
+
+
+class _SequenceBatches(keras.utils.PyDataset):
+    """`(sequences, future frames)` batches of an array of sequences."""
+
+    def __init__(self, frames, batch_size, num_context_frames, shuffle, seed):
+        super().__init__()
+        self.frames = frames
+        self.batch_size = batch_size
+        self.num_context_frames = num_context_frames
+        self.shuffle = shuffle
+        self.rng = numpy_generator(seed)
+        self.order = np.arange(len(frames))
+        self.on_epoch_end()
+
+    def __len__(self):
+        return -(-len(self.frames) // self.batch_size)
+
+    def __getitem__(self, index):
+        start = index * self.batch_size
+        batch = self.frames[
+            np.sort(self.order[start : start + self.batch_size])
+        ]
+        if batch.dtype == np.uint8:
+            batch = batch.astype("float32") / 255.0
+        return batch, batch[:, self.num_context_frames :]
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.order = self.rng.permutation(len(self.frames))

@@ -132,12 +132,17 @@ class TimeBudgetTest(TestCase):
         (x, y), _, _ = mnist.load_data(path=self.get_data_dir())
         model = RowClassifier(units=4)
         model.compile()
+        budget = TimeBudget(1e-9)
         history = model.fit(
-            x[:64],
-            y[:64],
-            epochs=5,
-            callbacks=[TimeBudget(1e-9)],
-            verbose=0,
+            x[:64], y[:64], epochs=5, callbacks=[budget], verbose=0
         )
         self.assertEqual(len(history.history["loss"]), 1)
         self.assertTrue(np.isfinite(history.history["loss"][0]))
+        self.assertTrue(budget.stopped_early)
+        # A budget that is not spent lets every epoch run, and says so.
+        budget = TimeBudget(3600)
+        history = model.fit(
+            x[:64], y[:64], epochs=2, callbacks=[budget], verbose=0
+        )
+        self.assertEqual(len(history.history["loss"]), 2)
+        self.assertFalse(budget.stopped_early)

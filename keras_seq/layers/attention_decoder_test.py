@@ -87,11 +87,13 @@ class AttentionDecoderTest(TestCase):
             )
             stepped_outputs.append(keras.ops.convert_to_numpy(output))
             stepped_scores.append(keras.ops.convert_to_numpy(step_scores))
+        # On a GPU the sequence kernel (cuDNN) and the one-step cell sum in
+        # different orders: 1.9e-5 apart was seen on an H100.
         self.assertAllClose(
-            outputs, np.stack(stepped_outputs, axis=1), atol=1e-5, rtol=0
+            outputs, np.stack(stepped_outputs, axis=1), atol=5e-5, rtol=0
         )
         self.assertAllClose(
-            scores, np.stack(stepped_scores, axis=1), atol=1e-5, rtol=0
+            scores, np.stack(stepped_scores, axis=1), atol=5e-5, rtol=0
         )
 
     @parameterized.parameters("luong", "bahdanau")

@@ -36,6 +36,11 @@ def affine_warp(images, angles, scales, shifts):
     batch_size = keras.ops.shape(images)[0]
     height, width, channels = images.shape[1:]
     compute_dtype = "float32"
+    # NumPy arguments become tensors on the images' device (a GPU's too).
+    angles, scales, shifts = (
+        keras.ops.convert_to_tensor(t, compute_dtype)
+        for t in (angles, scales, shifts)
+    )
     rows, columns = keras.ops.meshgrid(
         keras.ops.arange(height, dtype=compute_dtype) - (height - 1) / 2,
         keras.ops.arange(width, dtype=compute_dtype) - (width - 1) / 2,

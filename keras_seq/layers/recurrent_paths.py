@@ -4,10 +4,13 @@ The paths, by name:
 - `"native"`: PyTorch's own LSTM/GRU kernel (`torch.lstm`, `torch.gru`) on
   the torch backend, CPU or GPU, masks included when right-padded
   (`keras_seq/layers/torch_recurrent.py`).
-- `"cudnn"`: Keras's cuDNN path on a GPU with the JAX or TensorFlow backend.
+- `"cudnn"`: cuDNN on a GPU: Keras's path on TensorFlow; on JAX, for an
+  unmasked LSTM, `jax.experimental.rnn.lstm` called by
+  `keras_seq/layers/jax_recurrent.py`.
 - `"keras"`: Keras's generic loop (`keras.src.backend.rnn`): a compiled
   `lax.scan` / `tf.while_loop` on JAX and TensorFlow, which is these
-  backends' kernel on the CPU, or a Python loop over steps on torch.
+  backends' kernel on the CPU (and on a GPU the fastest JAX path for a GRU
+  or a masked LSTM), or a Python loop over steps on torch.
 
 A layer records each path it takes in `layer.path_counts` and the latest in
 `layer.last_path`, so that a test (or a user) can check the fast path ran. A
@@ -82,6 +85,24 @@ def _uses_gpu():
     return False
 
 
+def _jax_lstm(layer, sequences, initial_state, training):
+    """An unmasked LSTM on JAX's cuDNN kernel (`jax_recurrent.py`)."""
+    from keras_seq.layers import jax_recurrent
+
+    cell = layer.cell
+    if training and cell.dropout:
+        # One dropout mask for every step, as the Keras cell applies it.
+        sequences = sequences * cell.get_dropout_mask(sequences[:, 0])[:, None]
+    weights = [
+        keras.ops.convert_to_tensor(v)
+        for v in (cell.kernel, cell.recurrent_kernel, cell.bias)
+    ]
+    _record(layer, CUDNN)
+    return jax_recurrent.lstm(
+        sequences, initial_state, weights, go_backwards=layer.go_backwards
+    )
+
+
 def inner_loop(
     layer, kind, keras_loop, sequences, initial_state, mask, training
 ):
@@ -95,12 +116,18 @@ def inner_loop(
     backend = keras.config.backend()
     reasons = configuration_reasons(layer, kind)
     if backend != "torch":
-        if not _uses_gpu():
-            # No native kernel on the CPU: the compiled Keras loop is it.
+        if not _uses_gpu() or (
+            backend == "jax" and (kind == "gru" or mask is not None)
+        ):
+            # The compiled Keras loop is the fastest path: on the CPU; for
+            # a GRU on JAX, which has no fused GRU (Keras hoists the input
+            # projections out of its scan); for a masked LSTM on JAX, where
+            # the scan beats cuDNN with sequence lengths (jax_recurrent.py).
             _record(layer, KERAS)
-        elif reasons or (mask is not None and backend == "jax"):
-            why = ", ".join(reasons) or "a mask (JAX's cuDNN path takes none)"
-            _record(layer, KERAS, why)
+        elif reasons:
+            _record(layer, KERAS, ", ".join(reasons))
+        elif backend == "jax":
+            return _jax_lstm(layer, sequences, initial_state, training)
         else:
             _record(layer, CUDNN)
         return keras_loop(sequences, initial_state, mask, training)

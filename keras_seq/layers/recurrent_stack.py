@@ -79,7 +79,7 @@ def _torch_fused_cell(cell):
                 cell.kernel.value.t(),
                 cell.recurrent_kernel.value.t(),
                 cell.bias.value,
-                None,
+                torch.zeros_like(cell.bias.value),
             )
             return h, [h, c]
 
@@ -93,7 +93,7 @@ def _torch_fused_cell(cell):
                 cell.kernel.value.t(),
                 cell.recurrent_kernel.value.t(),
                 cell.bias.value,
-                None,
+                torch.zeros_like(cell.bias.value),
             )
             return h, [h]
 

@@ -21,6 +21,8 @@ configurations it computes exactly; `keras_seq/layers/recurrent_paths.py`
 decides which.
 """
 
+import warnings
+
 import torch
 from torch.nn.utils import rnn as torch_rnn
 
@@ -89,6 +91,21 @@ def _reverse_each(sequences, lengths):
     return torch.gather(sequences, 1, index)
 
 
+def _quiet(function):
+    """`function`, without cuDNN's note that the weights are not one
+    contiguous buffer: they are the layer's Keras variables, rearranged on
+    every call, by design (gradients flow to them through the copy)."""
+
+    def quiet(*args):
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="RNN module weights are not part"
+            )
+            return function(*args)
+
+    return quiet
+
+
 def run(
     kind,
     sequences,
@@ -116,7 +133,10 @@ def run(
         `(last_output, outputs, states)`, as Keras's `backend.rnn` returns
         them: outputs in the order the steps were processed.
     """
-    function = torch.lstm if kind == "lstm" else torch.gru
+    function = _quiet(torch.lstm if kind == "lstm" else torch.gru)
+    if sequences.is_cuda:
+        # cuDNN reads its weights as flat, contiguous buffers.
+        weights = [w.contiguous() for w in weights]
     hidden = tuple(s[None] for s in initial_state)
     if kind == "gru":
         hidden = hidden[0]
