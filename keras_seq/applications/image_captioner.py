@@ -32,6 +32,7 @@ from keras_seq.layers import AttentionDecoder
 from keras_seq.layers.recurrent_stack import CELL_STATE_NAMES
 from keras_seq.metrics.captioning import caption_groups
 from keras_seq.utils.argument_validation import check_choice
+from keras_seq.utils.argument_validation import check_finite
 from keras_seq.utils.argument_validation import check_image_size
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
@@ -442,7 +443,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
                     "one image."
                 )
             if all(isinstance(i, (str, os.PathLike)) for i in images):
-                return load_images(images, self.image_size)
+                return load_images(images, self.image_size, name="images")
             images = [self._as_image_array(image) for image in images]
             return np.stack([self._resize(image) for image in images])
         array = self._as_image_array(images, batched=True)
@@ -478,6 +479,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
             array = np.repeat(array, 3, axis=-1)
         if array.dtype != np.uint8:
             array = array.astype("float32")
+            check_finite("images", array)
         return array
 
     def _resize(self, image):

@@ -9,10 +9,12 @@ import inspect
 import os
 
 import keras
+import numpy as np
 
 from keras_seq.applications.application import ApplicationMixin
 from keras_seq.layers import RandomAffine
 from keras_seq.layers import RecurrentStack
+from keras_seq.utils.argument_validation import check_finite
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import invalid_argument
@@ -95,6 +97,8 @@ def _check_source(data, image_shape, name):
         data = spec[0] if isinstance(spec, (tuple, list)) else spec
     if getattr(data, "shape", None) is not None:
         _check_images(data, image_shape, name)
+    if isinstance(data, np.ndarray):
+        check_finite(name, data)
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")

@@ -21,6 +21,7 @@ from keras_seq.layers import RecurrentStack
 from keras_seq.utils import fast_layers
 from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
+from keras_seq.utils.argument_validation import check_positive_number
 from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import check_texts
 from keras_seq.utils.compile_utils import compile_function
@@ -418,12 +419,14 @@ class TextGenerator(ApplicationMixin, keras.Model):
         for text, row in zip(prompts, ids):
             if len(row) == 0:
                 raise ValueError(
-                    f"Received an empty prompt {text!r}: generation needs at "
-                    f"least one {self.level} to start from."
+                    "Received an invalid value for argument `prompt`: "
+                    f"expected at least one {self.level} to start from, got "
+                    f"the empty prompt {text!r}."
                 )
         if sampler is None:
             sampler = self.sampler
             if temperature is not None:
+                temperature = check_positive_number("temperature", temperature)
                 config = {**sampler.get_config(), "temperature": temperature}
                 sampler = type(sampler).from_config(config)
                 temperature = None
@@ -465,8 +468,10 @@ class TextGenerator(ApplicationMixin, keras.Model):
         rows = [self.encode(t) for t in texts]
         if any(len(r) < 2 for r in rows):
             raise ValueError(
-                "Received a text shorter than two tokens: the likelihood of "
-                "a text predicts every token after the first."
+                "Received an invalid value for argument `texts`: expected "
+                "texts of at least two tokens (the likelihood of a text "
+                "predicts every token after the first), got "
+                f"{texts[[len(r) < 2 for r in rows].index(True)]!r}."
             )
         num_characters = 0
         for text, row in zip(texts, rows):

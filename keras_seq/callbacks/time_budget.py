@@ -4,7 +4,7 @@ import time
 
 import keras
 
-from keras_seq.utils.argument_validation import invalid_argument
+from keras_seq.utils.argument_validation import check_positive_number
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -27,15 +27,7 @@ class TimeBudget(keras.callbacks.Callback):
 
     def __init__(self, seconds):
         super().__init__()
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-            raise TypeError(
-                "Received an invalid type for argument `seconds`: expected a "
-                f"positive number, got {seconds!r} (of type "
-                f"{type(seconds).__name__})."
-            )
-        if not seconds > 0:
-            raise invalid_argument("seconds", seconds, "a positive number")
-        self.seconds = seconds
+        self.seconds = check_positive_number("seconds", seconds)
 
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()

@@ -33,13 +33,14 @@ COCO_MINI_CAPTIONS = DataFile(
 )
 
 
-def load_images(paths, image_size=None):
+def load_images(paths, image_size=None, name="paths"):
     """Reads image files as RGB uint8 arrays.
 
     Args:
         paths: the image files.
         image_size: optional `(height, width)`: every image is resized to it
             (bilinear), and the result is one array.
+        name: the argument that held `paths`, for error messages.
 
     Returns:
         A uint8 array `(n, height, width, 3)` when `image_size` is given,
@@ -60,8 +61,9 @@ def load_images(paths, image_size=None):
                 images.append(np.asarray(image, "uint8"))
         except (OSError, SyntaxError) as error:
             raise ValueError(
-                f"Could not read the image {path} ({error}): expected a "
-                "readable image file."
+                f"Received an invalid value for argument `{name}`: could "
+                f"not read the image {path} ({error}); expected readable "
+                "image files."
             ) from None
     if image_size is not None:
         return np.stack(images) if images else np.zeros((0, *image_size, 3))

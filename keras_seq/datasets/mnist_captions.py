@@ -33,6 +33,17 @@ DIGIT_WORDS = (
 DIGIT_SIZE = 28
 
 
+def _check_digit_counts(min_digits, max_digits):
+    min_digits = check_positive_int("min_digits", min_digits)
+    max_digits = check_positive_int("max_digits", max_digits)
+    if min_digits > max_digits:
+        raise ValueError(
+            f"Received min_digits={min_digits} > max_digits={max_digits}: "
+            "expected min_digits <= max_digits."
+        )
+    return min_digits, max_digits
+
+
 def compose(images, labels, num_images, min_digits=1, max_digits=5, seed=0):
     """Composes multi-digit images and their captions from single digits.
 
@@ -57,13 +68,7 @@ def compose(images, labels, num_images, min_digits=1, max_digits=5, seed=0):
             "labels", labels.shape, f"shape ({len(images)},), one per image"
         )
     num_images = check_positive_int("num_images", num_images)
-    min_digits = check_positive_int("min_digits", min_digits)
-    max_digits = check_positive_int("max_digits", max_digits)
-    if min_digits > max_digits:
-        raise ValueError(
-            f"Received min_digits={min_digits} > max_digits={max_digits}: "
-            "expected min_digits <= max_digits."
-        )
+    min_digits, max_digits = _check_digit_counts(min_digits, max_digits)
     rng = np.random.default_rng(seed)
     width = DIGIT_SIZE * max_digits
     canvases = np.zeros((num_images, DIGIT_SIZE, width), "uint8")
@@ -124,8 +129,12 @@ def load_data(
     train[0].shape, train[1][0]  # (100, 28, 140, 1), e.g. "seven two nine"
     ```
     """
-    splits = mnist.load_data(path=path, cache_dir=cache_dir)
     sizes = (num_train, num_validation, num_test)
+    # The arguments are checked before anything is read or downloaded.
+    for name, size in zip(("num_train", "num_validation", "num_test"), sizes):
+        check_positive_int(name, size)
+    _check_digit_counts(min_digits, max_digits)
+    splits = mnist.load_data(path=path, cache_dir=cache_dir)
     seeds = np.random.SeedSequence(seed).spawn(3)
     outputs = []
     for (images, labels), size, split_seed in zip(splits, sizes, seeds):

@@ -162,8 +162,12 @@ def load_data(
             raise invalid_argument(
                 "digits", digits, "a non-empty collection of classes 0 to 9"
             )
-    splits = mnist.load_data(path=path, cache_dir=cache_dir)
     sizes = (num_train, num_validation, num_test)
+    # The arguments are checked before anything is read or downloaded.
+    for name, size in zip(("num_train", "num_validation", "num_test"), sizes):
+        check_positive_int(name, size)
+    check_positive_int("num_frames", num_frames)
+    splits = mnist.load_data(path=path, cache_dir=cache_dir)
     seeds = np.random.SeedSequence(seed).spawn(3)
     outputs = []
     for (images, labels), size, split_seed in zip(splits, sizes, seeds):

@@ -33,10 +33,15 @@ from keras_seq.decoding.samplers import BeamSearch
 from keras_seq.decoding.samplers import get_sampler
 from keras_seq.utils.argument_validation import check_non_negative_int
 from keras_seq.utils.argument_validation import check_positive_int
+from keras_seq.utils.argument_validation import check_positive_number
+from keras_seq.utils.argument_validation import invalid_argument
 from keras_seq.utils.compile_utils import compile_function
 
 # model -> {key: (sampler, function)}; entries go when the model does.
 _COMPILED = weakref.WeakKeyDictionary()
+# The most tokens `generate` makes after a prompt: its output buffer holds
+# them all (a million int32 per row is 4 MB).
+MAX_LENGTH = 1_000_000
 
 
 def _check_model(model, return_attention):
@@ -373,7 +378,7 @@ def _sampler_kwargs(sampler, temperature):
             "Received `temperature` with a sampler instance: set the "
             "temperature when creating the sampler instead."
         )
-    return {"temperature": float(temperature)}
+    return {"temperature": check_positive_number("temperature", temperature)}
 
 
 def generate(
@@ -404,7 +409,8 @@ def generate(
         prompt: int array `(batch_size, prompt_length)` of token ids, or a
             list of token-id lists of different lengths. Every prompt needs
             at least one token.
-        max_length: int. The most tokens to generate after the prompt.
+        max_length: int. The most tokens to generate after the prompt, at
+            most `MAX_LENGTH` (1,000,000).
         prompt_mask: optional bool array shaped like `prompt`, `True` at
             prompt tokens, which must come first in each row.
         context: what the model conditions on (for example encoder inputs),
@@ -456,6 +462,13 @@ def generate(
     return_attention = bool(return_attention)
     _check_model(model, return_attention)
     max_length = check_positive_int("max_length", max_length)
+    if max_length > MAX_LENGTH:
+        raise invalid_argument(
+            "max_length",
+            max_length,
+            f"at most {MAX_LENGTH:,} tokens (`generate` holds every token "
+            "in one buffer; `generate_stream` yields them one at a time)",
+        )
     end_token_id, pad_token_id, min_length, seed = _check_options(
         end_token_id, pad_token_id, min_length, seed
     )

@@ -27,6 +27,27 @@ SSIM_K2 = 0.03
 PSNR_MIN_MSE = 1e-10
 
 
+def _check_pair(y_true, y_pred, min_rank):
+    """Same shapes (where known: symbolic shapes may hold `None`), of rank
+    at least `min_rank`."""
+    true_shape = tuple(getattr(y_true, "shape", np.shape(y_true)))
+    pred_shape = tuple(getattr(y_pred, "shape", np.shape(y_pred)))
+    if len(true_shape) < min_rank:
+        raise ValueError(
+            "Received an invalid value for argument `y_true`: expected "
+            f"frames of rank at least {min_rank} (..., height, width, "
+            f"channels), got shape {true_shape}."
+        )
+    if len(true_shape) != len(pred_shape) or any(
+        a is not None and b is not None and a != b
+        for a, b in zip(true_shape, pred_shape)
+    ):
+        raise ValueError(
+            "Received an invalid value for argument `y_pred`: expected the "
+            f"shape of `y_true`, {true_shape}, got {pred_shape}."
+        )
+
+
 @keras.saving.register_keras_serializable(package="keras_seq")
 def frame_mse(y_true, y_pred):
     """Squared error summed over each frame's pixels, averaged over frames.
@@ -35,6 +56,7 @@ def frame_mse(y_true, y_pred):
     returns one value per sequence. As a Keras metric (`metrics=
     [keras_seq.metrics.frame_mse]`), it is averaged over sequences.
     """
+    _check_pair(y_true, y_pred, 4)
     error = ops.square(ops.subtract(y_true, y_pred))
     return ops.mean(ops.sum(error, axis=(-3, -2, -1)), axis=-1)
 
@@ -57,6 +79,7 @@ def frame_ssim(y_true, y_pred):
     Returns:
         The SSIM per frame, shape `(...)`.
     """
+    _check_pair(y_true, y_pred, 3)
     y_true = ops.convert_to_tensor(y_true, "float32")
     y_pred = ops.convert_to_tensor(y_pred, "float32")
     shape = ops.shape(y_true)
@@ -88,6 +111,7 @@ def frame_ssim(y_true, y_pred):
 
 def frame_psnr(y_true, y_pred):
     """PSNR of each frame in dB, for values in `[0, 1]`; shape `(...)`."""
+    _check_pair(y_true, y_pred, 3)
     error = ops.square(ops.subtract(y_true, y_pred))
     mse = ops.maximum(ops.mean(error, axis=(-3, -2, -1)), PSNR_MIN_MSE)
     return -10.0 * ops.log(mse) / math.log(10.0)

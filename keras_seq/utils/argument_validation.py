@@ -50,6 +50,38 @@ def check_non_negative_int(name, value):
     return int(value)
 
 
+def check_positive_number(name, value):
+    """Checks that `value` is a real number `> 0` (not a bool) and returns
+    it as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"Received an invalid type for argument `{name}`: expected a "
+            f"positive number, got {_describe(value)}."
+        )
+    if not value > 0:  # NaN too
+        raise invalid_argument(name, value, "a positive number")
+    return float(value)
+
+
+def check_finite(name, array):
+    """Checks that a NumPy array (or array-like) of numbers has no NaN or
+    infinity, and that it has at least one row."""
+    import numpy as np
+
+    array = np.asarray(array)
+    if array.ndim and len(array) == 0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: expected at "
+            f"least one example, got an empty batch of shape {array.shape}."
+        )
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: expected "
+            f"finite values, got {array[where]} at index {where}."
+        )
+
+
 def check_optional_positive_int(name, value):
     """Like `check_positive_int`, but `None` is allowed and passed through."""
     if value is None:
