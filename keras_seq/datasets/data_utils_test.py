@@ -9,9 +9,11 @@ import functools
 import gzip
 import hashlib
 import http.server
+import io
 import os
 import shutil
 import threading
+import zipfile
 from unittest import mock
 
 from keras_seq.datasets import data_utils
@@ -147,3 +149,50 @@ class ReadDataFileTest(TestCase):
         shutil.rmtree(empty)
         with self.assertRaisesRegex(FileNotFoundError, "`path="):
             read_data_file(self.data_file, path=empty)
+
+
+class CraftedArchiveTest(TestCase):
+    def test_members_are_read_in_memory_never_extracted(self):
+        # A zip whose other members try to escape the directory (relative
+        # and absolute paths): reading the wanted member writes nothing,
+        # and the escaping names are only ever bytes in memory.
+        root = self.get_temp_dir()
+        data_dir = os.path.join(root, "data")
+        os.makedirs(os.path.join(data_dir, "toy"))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("../../escaped.txt", b"outside")
+            archive.writestr("/tmp/keras_seq_escaped.txt", b"absolute")
+            archive.writestr("toy/pairs.txt", b"hola\thello\n")
+        content = buffer.getvalue()
+        with open(os.path.join(data_dir, "toy", "pairs.zip"), "wb") as f:
+            f.write(content)
+        data_file = DataFile(
+            "toy/pairs.zip", None, hashlib.sha256(content).hexdigest()
+        )
+
+        def files():
+            return sorted(
+                os.path.join(directory, name)
+                for directory, _, names in os.walk(root)
+                for name in names
+            )
+
+        before = files()
+        self.assertEqual(
+            data_utils.read_zip_member(data_file, "toy/pairs.txt", data_dir),
+            b"hola\thello\n",
+        )
+        self.assertEqual(
+            data_utils.read_zip_member(
+                data_file, "../../escaped.txt", data_dir
+            ),
+            b"outside",
+        )
+        self.assertEqual(files(), before)
+        for escaped in (
+            os.path.join(data_dir, "toy", "../../escaped.txt"),
+            os.path.abspath("../../escaped.txt"),
+            "/tmp/keras_seq_escaped.txt",
+        ):
+            self.assertFalse(os.path.exists(escaped), escaped)

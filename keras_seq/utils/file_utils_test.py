@@ -1,5 +1,10 @@
 import json
 import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from unittest import mock
 
 from keras_seq.testing import TestCase
@@ -25,6 +30,46 @@ class AtomicWriteTest(TestCase):
         with open(path) as file:
             self.assertEqual(file.read(), "old")
         self.assertEqual(os.listdir(directory), ["report.txt"])
+
+    def test_killed_writer_leaves_old_or_new_file(self):
+        # A writer process replaces a 16 MB file with another in a loop and
+        # is killed (SIGKILL: no cleanup runs) at a different moment each
+        # time; the file is always one of the complete versions.
+        directory = self.get_temp_dir()
+        path = os.path.join(directory, "cache.bin")
+        size = 16 * 2**20
+        writer = textwrap.dedent(
+            f"""
+            import sys
+            from keras_seq.utils import file_utils
+
+            for i in range(10**6):
+                file_utils.atomic_write_bytes(
+                    {path!r}, bytes([i % 256]) * {size}
+                )
+                if i == 0:
+                    print("written", flush=True)
+            """
+        )
+        for delay in (0.0, 0.05, 0.1, 0.2, 0.35):
+            process = subprocess.Popen(
+                [sys.executable, "-c", writer], stdout=subprocess.PIPE
+            )
+            self.assertEqual(process.stdout.readline(), b"written\n")
+            time.sleep(delay)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            process.stdout.close()
+            with open(path, "rb") as file:
+                content = file.read()
+            self.assertEqual(len(content), size)
+            self.assertEqual(content.count(content[:1]), size)
+        # What a kill leaves is a hidden staging file, never the target;
+        # that some are left shows the kills landed during writes.
+        names = os.listdir(directory)
+        self.assertGreater(len(names), 1)
+        for name in names:
+            self.assertTrue(name == "cache.bin" or name.startswith(".cache"))
 
     def test_permissions_follow_the_umask(self):
         path = os.path.join(self.get_temp_dir(), "shared.txt")
