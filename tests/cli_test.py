@@ -1,5 +1,6 @@
 """The `keras-seq` command, run as users run it: in a subprocess."""
 
+import fcntl
 import json
 import os
 import subprocess
@@ -63,9 +64,11 @@ def test_data_directory_without_mnist_names_the_file(tmp_path):
 DEMO_BACKEND = "jax"
 
 
-# A module fixture runs once per pytest worker: the tests that use it are
-# kept on one worker (`--dist loadgroup` in the Makefile).
-@pytest.fixture(scope="module")
+# Built once for the whole run, whichever pytest workers need it: the first
+# builds it under a lock in the directory the workers share, the others
+# wait and reuse it (the xdist_group marks alone still let two workers build
+# it, 410 s each, in CI).
+@pytest.fixture(scope="session")
 def quick_demo(tmp_path_factory):
     if keras.backend.backend() != DEMO_BACKEND:
         pytest.skip(f"the quick demo runs on one backend ({DEMO_BACKEND})")
@@ -74,23 +77,31 @@ def quick_demo(tmp_path_factory):
     data_dir = TestCase.shared_data_dir()
     if not os.path.isdir(data_dir):
         pytest.skip(f"the shared datasets are not at {data_dir}")
-    # Start under another KERAS_BACKEND: `--backend` must take precedence.
-    other = BACKENDS[(BACKENDS.index(DEMO_BACKEND) + 1) % len(BACKENDS)]
-    out = tmp_path_factory.mktemp("demo") / "report"
-    result = run_cli(
-        "demo",
-        "--quick",
-        "--backend",
-        DEMO_BACKEND,
-        "--out",
-        str(out),
-        "--data-dir",
-        data_dir,
-        backend=other,
-        timeout=1200,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out, result.stdout
+    shared = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        shared = shared.parent  # this run's directory, above each worker's
+    out = shared / "quick_demo" / "report"
+    done = shared / "quick_demo" / "stdout.txt"
+    with open(shared / "quick_demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.is_file():
+            # Start under another KERAS_BACKEND: `--backend` must win.
+            other = BACKENDS[(BACKENDS.index(DEMO_BACKEND) + 1) % len(BACKENDS)]
+            result = run_cli(
+                "demo",
+                "--quick",
+                "--backend",
+                DEMO_BACKEND,
+                "--out",
+                str(out),
+                "--data-dir",
+                data_dir,
+                backend=other,
+                timeout=1200,
+            )
+            assert result.returncode == 0, result.stderr[-3000:]
+            done.write_text(result.stdout)
+    return out, done.read_text()
 
 
 @pytest.mark.xdist_group("quick_demo")

@@ -85,18 +85,25 @@ def _uses_gpu():
     return False
 
 
-def _jax_lstm(layer, sequences, initial_state, training):
-    """An unmasked LSTM on JAX's cuDNN kernel (`jax_recurrent.py`)."""
-    from keras_seq.layers import jax_recurrent
-
+def _kernel_inputs(layer, sequences, training):
+    """The inputs of a fused kernel, with the layer's input dropout applied
+    (one mask for every step, as the Keras cell applies it), and the cell's
+    `[kernel, recurrent_kernel, bias]` as tensors."""
     cell = layer.cell
     if training and cell.dropout:
-        # One dropout mask for every step, as the Keras cell applies it.
         sequences = sequences * cell.get_dropout_mask(sequences[:, 0])[:, None]
     weights = [
         keras.ops.convert_to_tensor(v)
         for v in (cell.kernel, cell.recurrent_kernel, cell.bias)
     ]
+    return sequences, weights
+
+
+def _jax_lstm(layer, sequences, initial_state, training):
+    """An unmasked LSTM on JAX's cuDNN kernel (`jax_recurrent.py`)."""
+    from keras_seq.layers import jax_recurrent
+
+    sequences, weights = _kernel_inputs(layer, sequences, training)
     _record(layer, CUDNN)
     return jax_recurrent.lstm(
         sequences, initial_state, weights, go_backwards=layer.go_backwards
@@ -151,14 +158,7 @@ def inner_loop(
         _record(layer, KERAS, ", ".join(reasons))
         return keras_loop(sequences, initial_state, mask, training)
 
-    cell = layer.cell
-    if training and cell.dropout:
-        # One dropout mask for every step, as the Keras cell applies it.
-        sequences = sequences * cell.get_dropout_mask(sequences[:, 0])[:, None]
-    variables = [
-        keras.ops.convert_to_tensor(v)
-        for v in (cell.kernel, cell.recurrent_kernel, cell.bias)
-    ]
+    sequences, variables = _kernel_inputs(layer, sequences, training)
     if kind == "lstm":
         weights = torch_recurrent.lstm_weights(*variables)
     else:
