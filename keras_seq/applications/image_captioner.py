@@ -32,7 +32,7 @@ from keras_seq.layers import AttentionDecoder
 from keras_seq.layers.recurrent_stack import CELL_STATE_NAMES
 from keras_seq.metrics.captioning import caption_groups
 from keras_seq.utils.argument_validation import check_choice
-from keras_seq.utils.argument_validation import check_finite
+from keras_seq.utils.argument_validation import check_finite_batch
 from keras_seq.utils.argument_validation import check_image_size
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
@@ -479,7 +479,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
             array = np.repeat(array, 3, axis=-1)
         if array.dtype != np.uint8:
             array = array.astype("float32")
-            check_finite("images", array)
+            check_finite_batch("images", array)
         return array
 
     def _resize(self, image):

@@ -14,7 +14,7 @@ import numpy as np
 from keras_seq.applications.application import ApplicationMixin
 from keras_seq.layers import RandomAffine
 from keras_seq.layers import RecurrentStack
-from keras_seq.utils.argument_validation import check_finite
+from keras_seq.utils.argument_validation import check_finite_batch
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import invalid_argument
@@ -98,7 +98,7 @@ def _check_source(data, image_shape, name):
     if getattr(data, "shape", None) is not None:
         _check_images(data, image_shape, name)
     if isinstance(data, np.ndarray):
-        check_finite(name, data)
+        check_finite_batch(name, data)
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")

@@ -63,9 +63,9 @@ def check_positive_number(name, value):
     return float(value)
 
 
-def check_finite(name, array):
-    """Checks that a NumPy array (or array-like) of numbers has no NaN or
-    infinity, and that it has at least one row."""
+def check_finite_batch(name, array):
+    """Checks a batch given to a model: at least one example, and no NaN or
+    infinity among its (floating-point) values."""
     import numpy as np
 
     array = np.asarray(array)
