@@ -358,12 +358,20 @@ class BeamSearch(keras_hub.samplers.Sampler):
         alive_tokens = prompt.repeat_interleave(beams, dim=0)
         alive_mask = mask.repeat_interleave(beams, dim=0)
         cache = _map_tensors(lambda x: x.repeat_interleave(beams, 0), cache)
-        alive_log_probs = torch.full((batch_size, beams), MISSING_SCORE)
+        # Every new tensor on the prompt's device (a GPU's, say).
+        device = prompt.device
+        alive_log_probs = torch.full(
+            (batch_size, beams), MISSING_SCORE, device=device
+        )
         alive_log_probs[:, 0] = 0.0
         finished_tokens = prompt.new_zeros((batch_size, beams, length))
-        finished_scores = torch.full((batch_size, beams), MISSING_SCORE)
-        finished_lengths = torch.zeros((batch_size, beams), dtype=torch.int32)
-        prompt_lengths = prompt_lengths.to(torch.int32)
+        finished_scores = torch.full(
+            (batch_size, beams), MISSING_SCORE, device=device
+        )
+        finished_lengths = torch.zeros(
+            (batch_size, beams), dtype=torch.int32, device=device
+        )
+        prompt_lengths = prompt_lengths.to(device=device, dtype=torch.int32)
         max_new = length - int(prompt_lengths.max())
         limits = prompt_lengths + max_new
         num_candidates = beams if end_token_id is None else 2 * beams

@@ -134,6 +134,11 @@ def inner_loop(
         elif reasons:
             _record(layer, KERAS, ", ".join(reasons))
         elif backend == "jax":
+            if not all(isinstance(d, int) for d in sequences.shape):
+                # Keras infers output shapes with a symbolic batch size,
+                # which cuDNN's workspace sizing cannot take; the loop gives
+                # the same shapes (nothing is computed).
+                return keras_loop(sequences, initial_state, mask, training)
             return _jax_lstm(layer, sequences, initial_state, training)
         else:
             _record(layer, CUDNN)
