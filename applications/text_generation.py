@@ -73,6 +73,18 @@ def parse_args(argv=None):
         "--units", type=int, default=512, help="state size (default: 512)"
     )
     parser.add_argument(
+        "--num-layers",
+        type=int,
+        default=1,
+        help="stacked recurrent layers (default: 1)",
+    )
+    parser.add_argument(
+        "--dropout",
+        type=float,
+        default=0.2,
+        help="between layers and before the output layer (default: 0.2)",
+    )
+    parser.add_argument(
         "--epochs",
         type=int,
         default=20,
@@ -89,8 +101,10 @@ def parse_args(argv=None):
         parser, "runs/text_generation", "60,000 characters, 1 epoch"
     )
     args = parser.parse_args(argv)
-    check_at_least_one(parser, args, ("units", "epochs"))
+    check_at_least_one(parser, args, ("units", "num_layers", "epochs"))
     check_positive(parser, args, ("minutes",))
+    if not 0.0 <= args.dropout < 1.0:
+        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
     return args
 
 
@@ -102,6 +116,7 @@ if args.backend:
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 import keras_seq  # noqa: E402
 from keras_seq.callbacks import BackupAndRestore  # noqa: E402
@@ -118,7 +133,8 @@ print(f"Keras {keras.__version__}, backend {keras.backend.backend()}")
 # %%
 UNITS = 32 if args.smoke else args.units  # LSTM state size
 EMBEDDING_DIM = 64  # size of the character embeddings
-DROPOUT = 0.2  # before the output layer
+NUM_LAYERS = args.num_layers  # stacked LSTMs
+DROPOUT = args.dropout  # between layers and before the output layer
 SEQUENCE_LENGTH = 100  # characters per training window
 BATCH_SIZE = 64  # windows per step
 LEARNING_RATE = 2e-3  # Adam, decayed along a cosine over the epochs
@@ -158,6 +174,7 @@ model = keras_seq.applications.TextGenerator.from_text(
     train_text,
     cell=args.cell,
     units=UNITS,
+    num_layers=NUM_LAYERS,
     embedding_dim=EMBEDDING_DIM,
     dropout=DROPOUT,
 )
@@ -211,18 +228,27 @@ class Samples(keras.callbacks.Callback):
 os.makedirs(args.out, exist_ok=True)
 samples = Samples()
 start = time.perf_counter()
+best_weights = os.path.join(args.out, "best.weights.h5")
 history = model.fit(
     train_data,
     validation_data=val_data,
     epochs=EPOCHS,
     callbacks=[
         BackupAndRestore(os.path.join(args.out, "backup")),
+        keras.callbacks.ModelCheckpoint(
+            best_weights, save_best_only=True, save_weights_only=True
+        ),
         TimeBudget(BUDGET_SECONDS),
         samples,
     ],
     verbose=2,
 )
 train_seconds = time.perf_counter() - start
+# A large model overfits the 1M training characters after a while: the
+# weights of the epoch with the lowest validation loss are kept.
+model.load_weights(best_weights)
+best_epoch = int(np.argmin(history.history["val_loss"])) + 1
+print(f"best epoch: {best_epoch} of {len(history.history['loss'])}")
 
 # %% [markdown]
 # ## Evaluation
@@ -260,8 +286,11 @@ metrics = {
     "backend": keras.backend.backend(),
     "cell": args.cell,
     "units": UNITS,
+    "num_layers": NUM_LAYERS,
+    "dropout": DROPOUT,
     "embedding_dim": EMBEDDING_DIM,
     "epochs_run": len(history.history["loss"]),
+    "best_epoch": best_epoch,
     "smoke": args.smoke,
     "seed": args.seed,
     "train_characters": len(train_text),
@@ -275,4 +304,5 @@ metrics = {
 }
 atomic_write_json(os.path.join(args.out, "metrics.json"), metrics)
 shutil.rmtree(os.path.join(args.out, "backup"), ignore_errors=True)
+os.remove(best_weights)
 print(json.dumps(metrics, indent=2))

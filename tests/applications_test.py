@@ -107,7 +107,9 @@ class TextGenerationRecipeTest(TestCase):
             metrics = json.load(file)
         self.assertEqual(metrics["backend"], keras.backend.backend())
         self.assertEqual(metrics["validation_characters"], 10_000)
-        # The saved model reproduces the reported bits per character.
+        self.assertEqual(metrics["best_epoch"], 1)  # of a 1-epoch run
+        # The saved model (the best epoch's weights) reproduces the
+        # reported bits per character.
         model = keras.saving.load_model(os.path.join(out, "model.keras"))
         _, val_text = keras_seq.datasets.text.load_data(
             path=self.get_data_dir()
@@ -126,6 +128,8 @@ class TextGenerationRecipeTest(TestCase):
             (
                 (["--units", "0"], "--units must be at least 1"),
                 (["--minutes", "-1"], "--minutes must be positive"),
+                (["--num-layers", "0"], "--num-layers must be at least 1"),
+                (["--dropout", "1"], "--dropout must be in"),
             ),
         )
 
