@@ -324,3 +324,49 @@ class EvaluateTranslationTest(TestCase):
             seq2seq_translator.evaluate_translation(
                 Echo(TARGETS), SOURCES, TARGETS[:2]
             )
+
+    def test_score_translations_made_elsewhere(self):
+        # The scores of translations made on another machine are those
+        # `evaluate_translation` gives for the same translations.
+        translations = ["Hello.", "Where is", *TARGETS[2:]]
+        scores = seq2seq_translator.score_translations(translations, TARGETS)
+        self.assertAllClose(scores["rouge1_f1"], (4 + 2 / 3) / 5, atol=1e-5)
+        self.assertEqual(scores["num_sentences"], 5)
+        self.assertAllClose(
+            seq2seq_translator.score_translations(TARGETS, TARGETS)["bleu"],
+            100.0,
+            atol=1e-6,
+        )
+        with self.assertRaisesRegex(ValueError, "`translations` and"):
+            seq2seq_translator.score_translations(TARGETS[:2], TARGETS)
+        with self.assertRaisesRegex(TypeError, "translations"):
+            seq2seq_translator.score_translations([1, 2], TARGETS[:2])
+
+
+class TranslationBatchesTest(TestCase):
+    def test_batches_are_padded_to_the_length_multiple(self):
+        sources = [[5] * n for n in (1, 3, 9, 17, 20, 2)]
+        targets = [[6] * n for n in (2, 15, 4, 16, 30, 1)]
+        for multiple in (8, 16):
+            batches = seq2seq_translator.TranslationBatches(
+                sources, targets, 2, True, 0, length_multiple=multiple
+            )
+            self.assertEqual(len(batches), 3)
+            rows = 0
+            for index in range(len(batches)):
+                inputs, labels, weights = batches[index]
+                source_width = inputs["source_ids"].shape[1]
+                target_width = inputs["target_ids"].shape[1]
+                self.assertEqual(source_width % multiple, 0)
+                self.assertEqual(target_width % multiple, 0)
+                self.assertEqual(labels.shape, (2, target_width))
+                # One weight per real target token and its end token.
+                self.assertEqual(
+                    weights.sum(), np.count_nonzero(labels), msg=multiple
+                )
+                rows += len(labels)
+            self.assertEqual(rows, 6)
+        with self.assertRaisesRegex(ValueError, "length_multiple"):
+            seq2seq_translator.TranslationBatches(
+                sources, targets, 2, True, 0, length_multiple=0
+            )

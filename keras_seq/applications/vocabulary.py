@@ -162,11 +162,11 @@ def check_vocabulary(name, vocabulary):
     return vocabulary
 
 
-def pad_ids(rows, extra=0):
-    """Pads int rows with `PAD_ID` to a multiple of `LENGTH_MULTIPLE` (plus
+def pad_ids(rows, extra=0, multiple=LENGTH_MULTIPLE):
+    """Pads int rows with `PAD_ID` to a multiple of `multiple` (plus
     `extra`)."""
     width = max(max(len(row) for row in rows) - extra, 1)
-    width = -(-width // LENGTH_MULTIPLE) * LENGTH_MULTIPLE + extra
+    width = -(-width // multiple) * multiple + extra
     padded = np.full((len(rows), width), PAD_ID, "int32")
     for i, row in enumerate(rows):
         padded[i, : len(row)] = row
