@@ -136,9 +136,6 @@ class BeamSearch(keras_hub.samplers.Sampler):
         def split(x):
             return ops.reshape(x, (-1, beams) + tuple(ops.shape(x)[1:]))
 
-        def merge(x):
-            return ops.reshape(x, (-1,) + tuple(ops.shape(x)[2:]))
-
         def gather(x, indices):
             # x: (batch, n, ...), indices: (batch, m) -> (batch, m, ...).
             for axis in range(2, len(ops.shape(x))):
@@ -167,6 +164,8 @@ class BeamSearch(keras_hub.samplers.Sampler):
         positions = ops.arange(length, dtype="int32")
         index = ops.convert_to_tensor(index, "int32")
         num_candidates = beams if end_token_id is None else 2 * beams
+        # Row offsets of each batch entry's beams in the merged rows.
+        offsets = ops.arange(batch_size, dtype="int32")[:, None] * beams
         # Each row generates at most as many tokens as the longest prompt
         # leaves room for.
         max_new = length - ops.max(prompt_lengths)
@@ -284,12 +283,14 @@ class BeamSearch(keras_hub.samplers.Sampler):
                 alive_new_tokens = ops.take_along_axis(
                     new_tokens, alive_indices, axis=1
                 )
-            alive_tokens = merge(gather(split(alive_tokens), alive_beams))
+            # One gather of merged rows per tensor.
+            rows = ops.reshape(alive_beams + offsets, (-1,))
+            alive_tokens = ops.take(alive_tokens, rows, axis=0)
             alive_tokens = ops.slice_update(
                 alive_tokens, [0, index], ops.reshape(alive_new_tokens, (-1, 1))
             )
             cache = tree.map_structure(
-                lambda x: merge(gather(split(x), alive_beams)), cache
+                lambda x: ops.take(x, rows, axis=0), cache
             )
             return (
                 alive_tokens,
@@ -339,9 +340,6 @@ class BeamSearch(keras_hub.samplers.Sampler):
         def split(x):
             return x.reshape((-1, beams) + tuple(x.shape[1:]))
 
-        def merge(x):
-            return x.reshape((-1,) + tuple(x.shape[2:]))
-
         def gather(x, indices):
             # x: (batch, n, ...), indices: (batch, m) -> (batch, m, ...).
             shape = tuple(indices.shape) + tuple(x.shape[2:])
@@ -374,7 +372,12 @@ class BeamSearch(keras_hub.samplers.Sampler):
         prompt_lengths = prompt_lengths.to(device=device, dtype=torch.int32)
         max_new = length - int(prompt_lengths.max())
         limits = prompt_lengths + max_new
+        # Before the first row's last step, and without an end token, no
+        # hypothesis can end: those steps skip the bookkeeping of endings.
+        first_last_step = int(limits.min()) - 1
         num_candidates = beams if end_token_id is None else 2 * beams
+        # Row offsets of each batch entry's beams in the merged rows.
+        offsets = torch.arange(batch_size, device=device)[:, None] * beams
         for i in range(index, length):
             if end_token_id is not None:
                 worst = finished_scores.min(dim=1).values
@@ -402,6 +405,16 @@ class BeamSearch(keras_hub.samplers.Sampler):
             )
             source_beams = flat_indices // vocabulary_size
             new_tokens = (flat_indices % vocabulary_size).to(prompt.dtype)
+            if end_token_id is None and i < first_last_step:
+                # Nothing ends: the best `beams` extensions stay alive.
+                alive_log_probs = values
+                rows = (source_beams + offsets).reshape(-1)
+                alive_tokens = alive_tokens.index_select(0, rows)
+                alive_tokens[:, i] = new_tokens.reshape(-1)
+                cache = _map_tensors(
+                    lambda x, rows=rows: x.index_select(0, rows), cache
+                )
+                continue
             in_range = (i < limits)[:, None]
             last = (i + 1 >= limits)[:, None]
             if end_token_id is None:
@@ -438,11 +451,11 @@ class BeamSearch(keras_hub.samplers.Sampler):
                 alive_log_probs, alive = torch.topk(alive_values, beams)
                 alive_beams = torch.gather(source_beams, 1, alive)
                 alive_new_tokens = torch.gather(new_tokens, 1, alive)
-            alive_tokens = merge(gather(split(alive_tokens), alive_beams))
+            rows = (alive_beams + offsets).reshape(-1)
+            alive_tokens = alive_tokens.index_select(0, rows)
             alive_tokens[:, i] = alive_new_tokens.reshape(-1)
             cache = _map_tensors(
-                lambda x, beams=alive_beams: merge(gather(split(x), beams)),
-                cache,
+                lambda x, rows=rows: x.index_select(0, rows), cache
             )
         n = self.num_results
         return {
