@@ -34,6 +34,7 @@ from keras_seq.layers.recurrent_stack import CELL_STATE_NAMES
 from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rate
+from keras_seq.utils.argument_validation import check_text_pairs
 from keras_seq.utils.argument_validation import check_texts
 from keras_seq.utils.file_utils import atomic_save_figure
 from keras_seq.utils.random_utils import numpy_generator
@@ -405,14 +406,9 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
             int32 ids (float32 weights), each padded to its own length, a
             multiple of 8.
         """
-        sources = check_texts("sources", sources)
-        targets = check_texts("targets", targets)
-        if len(sources) != len(targets) or not sources:
-            raise ValueError(
-                "Received `sources` and `targets` of lengths "
-                f"{len(sources)} and {len(targets)}: expected the same, "
-                "non-zero number of sentences."
-            )
+        sources, targets = check_text_pairs(
+            "sources", sources, "targets", targets
+        )
         import tensorflow as tf
 
         batches = TranslationBatches(
@@ -814,14 +810,9 @@ def evaluate_translation(
     """
     import time
 
-    sources = check_texts("sources", sources)
-    references = check_texts("references", references)
-    if len(sources) != len(references) or not sources:
-        raise ValueError(
-            "Received `sources` and `references` of lengths "
-            f"{len(sources)} and {len(references)}: expected the same, "
-            "non-zero number of sentences."
-        )
+    sources, references = check_text_pairs(
+        "sources", sources, "references", references
+    )
     start = time.perf_counter()
     translations = model.translate(
         sources, sampler=sampler, batch_size=batch_size, **kwargs
@@ -852,14 +843,9 @@ def score_translations(translations, references):
     import keras_hub
     import sacrebleu
 
-    translations = check_texts("translations", translations)
-    references = check_texts("references", references)
-    if len(translations) != len(references) or not references:
-        raise ValueError(
-            "Received `translations` and `references` of lengths "
-            f"{len(translations)} and {len(references)}: expected the same, "
-            "non-zero number of sentences."
-        )
+    translations, references = check_text_pairs(
+        "translations", translations, "references", references
+    )
     results = {
         "bleu": sacrebleu.corpus_bleu(translations, [references]).score,
     }

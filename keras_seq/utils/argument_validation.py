@@ -139,6 +139,20 @@ def check_shape_rank(name, shape, rank, description):
         )
 
 
+def check_text_pairs(first_name, first, second_name, second):
+    """Checks two lists of texts of the same, non-zero length (sources and
+    targets, say) and returns them as lists of str."""
+    first = check_texts(first_name, first)
+    second = check_texts(second_name, second)
+    if len(first) != len(second) or not first:
+        raise ValueError(
+            f"Received `{first_name}` and `{second_name}` of lengths "
+            f"{len(first)} and {len(second)}: expected the same, non-zero "
+            "number of sentences."
+        )
+    return first, second
+
+
 def check_texts(name, texts):
     """Checks that `texts` is a str or a list, tuple or array of str, and
     returns it as a list of str."""
