@@ -56,28 +56,6 @@ def _as_tensors(x, state):
 
 
 def _torch_fused_cell(cell):
-    """`_make_torch_fused_cell(cell)`, made once per cell and configuration.
-
-    A decoding loop asks for it at every token: the cached step is reused
-    while the cell's activations, bias and dtype policy stay the same.
-    """
-    key = (
-        keras.config.backend(),
-        cell.activation,
-        getattr(cell, "recurrent_activation", None),
-        cell.use_bias,
-        getattr(cell, "reset_after", None),
-        cell.dtype_policy,
-    )
-    cached = cell.__dict__.get("_keras_seq_fused_cell")
-    if cached is None or cached[0] != key:
-        cached = (key, _make_torch_fused_cell(cell))
-        # A plain attribute, out of sight of Keras's layer tracking.
-        object.__setattr__(cell, "_keras_seq_fused_cell", cached)
-    return cached[1]
-
-
-def _make_torch_fused_cell(cell):
     """On torch, one step of `cell` as PyTorch's fused cell function.
 
     Keras's cells run a dozen separate operations per step, each paying the

@@ -11,11 +11,10 @@ import keras
 
 
 def _torch_float32(layer):
-    # The policy named "float32" computes and stores in float32 (a
-    # quantized or mixed policy has another name).
     return (
         keras.config.backend() == "torch"
-        and layer.dtype_policy.name == "float32"
+        and layer.compute_dtype == "float32"
+        and layer.variable_dtype == "float32"
     )
 
 
@@ -49,8 +48,7 @@ def ban_index(logits, index, value):
     """Sets `logits[:, index]` to `value` in a new tensor (or, on torch, in
     the fresh `logits` a layer has just returned, without a copy)."""
     if keras.config.backend() == "torch":
-        # `select(...).fill_` costs a fraction of `logits[:, index] = ...`.
-        logits.select(1, index).fill_(value)
+        logits[:, index] = value
         return logits
     vocabulary_size = keras.ops.shape(logits)[-1]
     banned = keras.ops.arange(vocabulary_size) == index
