@@ -408,49 +408,44 @@ class BeamSearch(keras_hub.samplers.Sampler):
             if end_token_id is None and i < first_last_step:
                 # Nothing ends: the best `beams` extensions stay alive.
                 alive_log_probs = values
-                rows = (source_beams + offsets).reshape(-1)
-                alive_tokens = alive_tokens.index_select(0, rows)
-                alive_tokens[:, i] = new_tokens.reshape(-1)
-                cache = _map_tensors(
-                    lambda x, rows=rows: x.index_select(0, rows), cache
-                )
-                continue
-            in_range = (i < limits)[:, None]
-            last = (i + 1 >= limits)[:, None]
-            if end_token_id is None:
-                ends = torch.zeros_like(in_range).expand(values.shape)
-            else:
-                ends = (new_tokens == end_token_id) & in_range
-                if ragged:
-                    ends &= ~gather(split(forced), source_beams)
-            finishing = (ends | last) & in_range
-            if bool(finishing.any()):
-                candidates = gather(split(alive_tokens), source_beams)
-                candidates[:, :, i] = new_tokens
-                generated = (i + 1 - prompt_lengths)[:, None]
-                scores = torch.where(
-                    finishing, values / normalizer(generated), MISSING_SCORE
-                )
-                scores = torch.cat([finished_scores, scores], dim=1)
-                finished_scores, kept = torch.topk(scores, beams)
-                finished_tokens = gather(
-                    torch.cat([finished_tokens, candidates], dim=1), kept
-                )
-                candidate_lengths = torch.full_like(
-                    finished_lengths[:, :1], i + 1
-                ).expand(values.shape)
-                finished_lengths = gather(
-                    torch.cat([finished_lengths, candidate_lengths], dim=1),
-                    kept,
-                )
-            alive_values = torch.where(ends | last, MISSING_SCORE, values)
-            if num_candidates == beams:
-                alive_log_probs = alive_values
                 alive_beams, alive_new_tokens = source_beams, new_tokens
             else:
-                alive_log_probs, alive = torch.topk(alive_values, beams)
-                alive_beams = torch.gather(source_beams, 1, alive)
-                alive_new_tokens = torch.gather(new_tokens, 1, alive)
+                in_range = (i < limits)[:, None]
+                last = (i + 1 >= limits)[:, None]
+                if end_token_id is None:
+                    ends = torch.zeros_like(in_range).expand(values.shape)
+                else:
+                    ends = (new_tokens == end_token_id) & in_range
+                    if ragged:
+                        ends &= ~gather(split(forced), source_beams)
+                finishing = (ends | last) & in_range
+                if bool(finishing.any()):
+                    candidates = gather(split(alive_tokens), source_beams)
+                    candidates[:, :, i] = new_tokens
+                    generated = (i + 1 - prompt_lengths)[:, None]
+                    scores = torch.where(
+                        finishing, values / normalizer(generated), MISSING_SCORE
+                    )
+                    scores = torch.cat([finished_scores, scores], dim=1)
+                    finished_scores, kept = torch.topk(scores, beams)
+                    finished_tokens = gather(
+                        torch.cat([finished_tokens, candidates], dim=1), kept
+                    )
+                    candidate_lengths = torch.full_like(
+                        finished_lengths[:, :1], i + 1
+                    ).expand(values.shape)
+                    finished_lengths = gather(
+                        torch.cat([finished_lengths, candidate_lengths], dim=1),
+                        kept,
+                    )
+                alive_values = torch.where(ends | last, MISSING_SCORE, values)
+                if num_candidates == beams:
+                    alive_log_probs = alive_values
+                    alive_beams, alive_new_tokens = source_beams, new_tokens
+                else:
+                    alive_log_probs, alive = torch.topk(alive_values, beams)
+                    alive_beams = torch.gather(source_beams, 1, alive)
+                    alive_new_tokens = torch.gather(new_tokens, 1, alive)
             rows = (alive_beams + offsets).reshape(-1)
             alive_tokens = alive_tokens.index_select(0, rows)
             alive_tokens[:, i] = alive_new_tokens.reshape(-1)
