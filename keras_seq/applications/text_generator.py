@@ -384,6 +384,25 @@ class TextGenerator(ApplicationMixin, keras.Model):
         logits = fast_layers.ban_index(logits, 0, BANNED_LOGIT)
         return logits, hidden, state
 
+    def frozen_next(self):
+        """`next` with the weights read once, for a torch decoding loop.
+
+        Returns a function computing what `next` computes, or `None` where
+        its layers have no torch shortcut (other backends, other dtypes).
+        """
+        embed = fast_layers.frozen_embed(self.embedding)
+        step = self.recurrent_stack.frozen_step()
+        dense = fast_layers.frozen_dense(self.head)
+        if embed is None or step is None or dense is None:
+            return None
+
+        def next(prompt, state, index):
+            hidden, state = step(embed(prompt[:, index - 1]), state)
+            logits = fast_layers.ban_index(dense(hidden), 0, BANNED_LOGIT)
+            return logits, hidden, state
+
+        return next
+
     def generate(
         self,
         prompt,

@@ -15,8 +15,10 @@ A model takes part by implementing two methods:
 XLA through `tf.function(jit_compile=True)` on TensorFlow and `jax.jit` on
 JAX. On torch the token-by-token samplers run as a plain Python loop under
 `torch.no_grad()`, and keras_seq's recurrent layers step with PyTorch's fused
-cell functions. The compiled function is cached per model, sampler, options
-and shapes, and reused.
+cell functions; there a model may also implement `frozen_next()`, returning
+its `next` with the weights read once for the whole generation (or `None`).
+The compiled function is cached per model, sampler, options and shapes, and
+reused.
 """
 
 import weakref
@@ -151,8 +153,15 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
     ngram_size = options["no_repeat_ngram_size"]
     pad_token_id = options["pad_token_id"]
 
+    # On torch the loop runs eagerly: a model may offer its `next` with the
+    # weights read once for this generation (see `frozen_next`).
+    model_next = None
+    if keras.config.backend() == "torch" and hasattr(model, "frozen_next"):
+        model_next = model.frozen_next()
+    model_next = model_next or model.next
+
     def next(prompt, cache, index):
-        logits, hidden, state = model.next(prompt, cache["state"], index)
+        logits, hidden, state = model_next(prompt, cache["state"], index)
         if keras.backend.standardize_dtype(logits.dtype) != "float32":
             logits = ops.cast(logits, "float32")
         if min_length and end_token_id is not None:

@@ -55,7 +55,7 @@ def _as_tensors(x, state):
     return x, state
 
 
-def _torch_fused_cell(cell):
+def _torch_fused_cell(cell, frozen=False):
     """On torch, one step of `cell` as PyTorch's fused cell function.
 
     Keras's cells run a dozen separate operations per step, each paying the
@@ -65,60 +65,83 @@ def _torch_fused_cell(cell):
     Returns `None` where this does not apply: other backends, or a cell
     with non-default activations, no bias, `reset_after=False` or a dtype
     other than float32.
+
+    With `frozen=True` the weights are read once, now, into contiguous
+    tensors in PyTorch's layout, outside autograd: for a decoding loop, in
+    which they do not change between tokens. Otherwise every step reads the
+    variables' current values.
     """
     if keras.config.backend() != "torch" or not _has_default_activations(cell):
         return None
     import torch
 
+    def zero_bias(bias):
+        return torch.zeros_like(bias)
+
     if isinstance(cell, keras.layers.LSTMCell):
+        function = torch.lstm_cell
 
-        def step(x, state):
-            h, c = torch.lstm_cell(
-                x,
-                state,
+        def weights():
+            bias = cell.bias.value
+            return (
                 cell.kernel.value.t(),
                 cell.recurrent_kernel.value.t(),
-                cell.bias.value,
-                torch.zeros_like(cell.bias.value),
+                bias,
+                zero_bias(bias),
             )
-            return h, [h, c]
 
-        return step
-    if isinstance(cell, keras.layers.SimpleRNNCell):
+    elif isinstance(cell, keras.layers.SimpleRNNCell):
+        function = torch.rnn_tanh_cell
 
-        def step(x, state):
-            h = torch.rnn_tanh_cell(
-                x,
-                state[0],
+        def weights():
+            bias = cell.bias.value
+            return (
                 cell.kernel.value.t(),
                 cell.recurrent_kernel.value.t(),
-                cell.bias.value,
-                torch.zeros_like(cell.bias.value),
+                bias,
+                zero_bias(bias),
             )
-            return h, [h]
 
-        return step
-    if isinstance(cell, keras.layers.GRUCell) and cell.reset_after:
+    elif isinstance(cell, keras.layers.GRUCell) and cell.reset_after:
+        function = torch.gru_cell
+
         # Keras orders the gates (update, reset, candidate); PyTorch
         # (reset, update, candidate).
         def reorder(weights):
             z, r, n = torch.chunk(weights, 3, dim=-1)
             return torch.cat([r, z, n], dim=-1)
 
-        def step(x, state):
+        def weights():
             bias = cell.bias.value
-            h = torch.gru_cell(
-                x,
-                state[0],
+            return (
                 reorder(cell.kernel.value).t(),
                 reorder(cell.recurrent_kernel.value).t(),
                 reorder(bias[0]),
                 reorder(bias[1]),
             )
+
+    else:
+        return None
+    if frozen:
+        with torch.no_grad():
+            values = tuple(w.detach().contiguous() for w in weights())
+
+        def weights():
+            return values
+
+    if function is torch.lstm_cell:
+
+        def step(x, state):
+            h, c = function(x, tuple(state), *weights())
+            return h, [h, c]
+
+    else:
+
+        def step(x, state):
+            h = function(x, state[0], *weights())
             return h, [h]
 
-        return step
-    return None
+    return step
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -339,6 +362,35 @@ class RecurrentStack(keras.layers.Layer):
                 layer_state = [layer_state]
             new_states.append(list(layer_state))
         return x, new_states
+
+    def frozen_step(self):
+        """`step` with the weights read once, for a decoding loop on torch.
+
+        Reading each Keras variable, and laying its value out for PyTorch,
+        on every token costs more than a small cell's arithmetic. Within one
+        generation the weights do not change, so this reads them once and
+        returns a function `(inputs, states) -> (outputs, states)` that
+        computes what `step` computes, without the argument checks. Returns
+        `None` where `step` has no fused path: other backends, a
+        bidirectional stack, cells outside those `step` fuses.
+        """
+        if self.bidirectional or not self.built:
+            return None
+        cells = [
+            _torch_fused_cell(layer.cell, frozen=True)
+            for layer in self.recurrent_layers
+        ]
+        if any(cell is None for cell in cells):
+            return None
+
+        def step(x, states):
+            new_states = []
+            for cell, layer_state in zip(cells, states):
+                x, layer_state = cell(x, layer_state)
+                new_states.append(layer_state)
+            return x, new_states
+
+        return step
 
     def check_state(self, states, name="initial_state"):
         """Raises a `ValueError` naming `name` unless `states` fits the stack.

@@ -115,6 +115,44 @@ class RecurrentStackTest(TestCase):
         self.assertAllClose(outputs, np.stack(stepped, axis=1), atol=1e-5)
         self.assertAllClose(final_states, states, atol=1e-5)
 
+    @parameterized.parameters("lstm", "gru", "simple_rnn")
+    def test_frozen_step_matches_step(self, cell):
+        stack = RecurrentStack(cell, 4, num_layers=2)
+        stack.build(self.inputs.shape)
+        rng = np.random.default_rng(4)
+        for weight in stack.weights:
+            weight.assign(0.5 * rng.normal(size=weight.shape))
+        frozen = stack.frozen_step()
+        if keras.config.backend() != "torch":
+            # Only torch's eager loop reads weights per token.
+            self.assertIsNone(frozen)
+            return
+        self.assertIsNotNone(frozen, "the fused torch path must apply")
+        inputs = keras.ops.convert_to_tensor(self.inputs)
+        states = stack.get_initial_state(batch_size=3)
+        frozen_states = states
+        for t in range(self.inputs.shape[1]):
+            output, states = stack.step(inputs[:, t], states)
+            frozen_output, frozen_states = frozen(inputs[:, t], frozen_states)
+            self.assertAllClose(output, frozen_output, atol=1e-6)
+        self.assertAllClose(states, frozen_states, atol=1e-6)
+        # The weights are read when `frozen_step` is called, not later.
+        first = inputs[:, 0]
+        before = frozen(first, stack.get_initial_state(batch_size=3))[0]
+        stack.weights[0].assign(np.zeros(stack.weights[0].shape))
+        again = frozen(first, stack.get_initial_state(batch_size=3))[0]
+        after = stack.frozen_step()(
+            first, stack.get_initial_state(batch_size=3)
+        )[0]
+        self.assertAllClose(again, before)
+        self.assertGreater(
+            np.abs(
+                keras.ops.convert_to_numpy(after)
+                - keras.ops.convert_to_numpy(before)
+            ).max(),
+            1e-3,
+        )
+
     @parameterized.product(cell=["lstm", "gru"], bidirectional=[False, True])
     def test_saving(self, cell, bidirectional):
         self.run_model_saving_test(

@@ -18,9 +18,23 @@ def _torch_float32(layer):
     )
 
 
+def _fusable_embedding(layer):
+    return _torch_float32(layer) and not getattr(layer, "lora_enabled", False)
+
+
+def _fusable_dense(layer):
+    return (
+        _torch_float32(layer)
+        and layer.activation is keras.activations.linear
+        and layer.use_bias
+        and not getattr(layer, "lora_enabled", False)
+        and getattr(layer, "quantization_mode", None) is None
+    )
+
+
 def embed(layer, token_ids):
     """`keras.layers.Embedding.call` at inference."""
-    if _torch_float32(layer) and not getattr(layer, "lora_enabled", False):
+    if _fusable_embedding(layer):
         import torch
 
         return torch.nn.functional.embedding(
@@ -31,17 +45,35 @@ def embed(layer, token_ids):
 
 def dense(layer, inputs):
     """`keras.layers.Dense.call` at inference, for a 2D input."""
-    if (
-        _torch_float32(layer)
-        and layer.activation is keras.activations.linear
-        and layer.use_bias
-        and not getattr(layer, "lora_enabled", False)
-        and getattr(layer, "quantization_mode", None) is None
-    ):
+    if _fusable_dense(layer):
         import torch
 
         return torch.addmm(layer.bias.value, inputs, layer.kernel.value)
     return layer.call(inputs)
+
+
+def frozen_embed(layer):
+    """`embed` as a function of the token ids with the table read once (for
+    a decoding loop, in which it does not change), or `None` where `embed`
+    has no torch shortcut."""
+    if not _fusable_embedding(layer):
+        return None
+    import torch
+
+    table = layer.embeddings.value.detach()
+    return lambda token_ids: torch.embedding(table, token_ids.long())
+
+
+def frozen_dense(layer):
+    """`dense` as a function of the inputs with the weights read once, or
+    `None` where `dense` has no torch shortcut."""
+    if not _fusable_dense(layer):
+        return None
+    import torch
+
+    bias = layer.bias.value.detach()
+    kernel = layer.kernel.value.detach().contiguous()
+    return lambda inputs: torch.addmm(bias, inputs, kernel)
 
 
 def ban_index(logits, index, value):
