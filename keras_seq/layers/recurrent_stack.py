@@ -75,23 +75,11 @@ def _torch_fused_cell(cell, frozen=False):
         return None
     import torch
 
-    def zero_bias(bias):
-        return torch.zeros_like(bias)
-
-    if isinstance(cell, keras.layers.LSTMCell):
-        function = torch.lstm_cell
-
-        def weights():
-            bias = cell.bias.value
-            return (
-                cell.kernel.value.t(),
-                cell.recurrent_kernel.value.t(),
-                bias,
-                zero_bias(bias),
-            )
-
-    elif isinstance(cell, keras.layers.SimpleRNNCell):
-        function = torch.rnn_tanh_cell
+    if isinstance(cell, (keras.layers.LSTMCell, keras.layers.SimpleRNNCell)):
+        if isinstance(cell, keras.layers.LSTMCell):
+            function = torch.lstm_cell
+        else:
+            function = torch.rnn_tanh_cell
 
         def weights():
             bias = cell.bias.value
@@ -99,7 +87,7 @@ def _torch_fused_cell(cell, frozen=False):
                 cell.kernel.value.t(),
                 cell.recurrent_kernel.value.t(),
                 bias,
-                zero_bias(bias),
+                torch.zeros_like(bias),
             )
 
     elif isinstance(cell, keras.layers.GRUCell) and cell.reset_after:
