@@ -19,6 +19,10 @@ PYTEST_WORKERS ?= 2
 # application tests: 114 s -> 76 s). Outside `make test` (benchmarks,
 # recipes, the demo) XLA keeps its default.
 TEST_XLA_FLAGS ?= --xla_backend_optimization_level=0
+# One thread per torch process: two pytest workers, each with PyTorch's
+# default two threads, oversubscribe the two cores (the quick demo took
+# 741 s in CI's torch run, against 261 s alone on the machine).
+TEST_THREADS_torch := OMP_NUM_THREADS=1
 # The real datasets beside the checkout (see ../shared/data/README.md).
 export KERAS_SEQ_DATA_DIR ?= $(abspath ../shared/data)
 
@@ -54,7 +58,7 @@ format: setup
 # 5 included, as a failure.
 $(addprefix test-,$(BACKENDS)): test-%: setup $(CHROMIUM)
 	@echo "== pytest on the $* backend"
-	KERAS_BACKEND=$* XLA_FLAGS="$(TEST_XLA_FLAGS)" \
+	KERAS_BACKEND=$* XLA_FLAGS="$(TEST_XLA_FLAGS)" $(TEST_THREADS_$*) \
 		$(BIN)/python -m pytest -q -p no:cacheprovider \
 		-n $(PYTEST_WORKERS) --dist loadgroup --durations=5 $(PYTEST_ARGS)
 
