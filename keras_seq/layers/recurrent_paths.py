@@ -7,10 +7,12 @@ The paths, by name:
 - `"cudnn"`: cuDNN on a GPU: Keras's path on TensorFlow; on JAX, for an
   unmasked LSTM, `jax.experimental.rnn.lstm` called by
   `keras_seq/layers/jax_recurrent.py`.
-- `"keras"`: Keras's generic loop (`keras.src.backend.rnn`): a compiled
-  `lax.scan` / `tf.while_loop` on JAX and TensorFlow, which is these
-  backends' kernel on the CPU (and on a GPU the fastest JAX path for a GRU
-  or a masked LSTM), or a Python loop over steps on torch.
+- `"keras"`: Keras's own loop: a compiled `lax.scan` / `tf.while_loop` on
+  JAX and TensorFlow, which is these backends' kernel on the CPU (and on a
+  GPU the fastest JAX path for a GRU or a masked LSTM), or a Python loop
+  over steps on torch. On the CPU with JAX, a GRU runs the generic loop of
+  `keras.src.backend.rnn` rather than Keras's JAX `gru`, whose up-front
+  input projection is slower there (`inner_loop` says by how much).
 
 A layer records each path it takes in `layer.path_counts` and the latest in
 `layer.last_path`, so that a test (or a user) can check the fast path ran. A
@@ -123,6 +125,18 @@ def inner_loop(
     backend = keras.config.backend()
     reasons = configuration_reasons(layer, kind)
     if backend != "torch":
+        if backend == "jax" and kind == "gru" and not _uses_gpu():
+            # Keras's JAX `gru` projects every step's input before its scan,
+            # batch-major, then transposes that 3 * units wide result to
+            # time-major; on the CPU this costs more than the projection
+            # saves. The generic scan, which projects each step's input in
+            # the loop, trains GRU(128) over a (128, 40, 64) batch 1.5x as
+            # fast and predicts 1.4x as fast (`python
+            # benchmarks/recurrent_layers.py --backends jax`).
+            _record(layer, KERAS)
+            return keras.layers.RNN.inner_loop(
+                layer, sequences, initial_state, mask, training
+            )
         if not _uses_gpu() or (
             backend == "jax" and (kind == "gru" or mask is not None)
         ):

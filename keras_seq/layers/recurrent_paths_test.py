@@ -137,6 +137,32 @@ class RecurrentPathsTest(TestCase):
         else:
             self.assertEmpty(caught)
 
+    def test_cpu_gru_on_jax_skips_the_up_front_projection(self):
+        # Keras's JAX `gru` (backend.gru) is slower on the CPU than the
+        # generic scan (recurrent_paths.py): keras_seq's GRU must not call
+        # it there, while keras.layers.GRU does (so this test can fail).
+        if keras.config.backend() != "jax" or recurrent_paths._uses_gpu():
+            self.skipTest("the JAX CPU route")
+        from keras.src import backend as keras_backend
+
+        calls = []
+        original = keras_backend.gru
+
+        def counting_gru(*args, **kwargs):
+            calls.append(1)
+            return original(*args, **kwargs)
+
+        layer, reference = GRU(6), keras.layers.GRU(6)
+        keras_backend.gru = counting_gru
+        try:
+            reference(self.inputs)
+            self.assertLen(calls, 1)
+            layer(self.inputs)
+            self.assertLen(calls, 1)
+        finally:
+            keras_backend.gru = original
+        self.assertEqual(layer.last_path, "keras")
+
     @parameterized.parameters("lstm", "gru")
     def test_fast_path_inside_fit_with_a_padded_batch(self, kind):
         # The counters show which path the compiled training step took; a
