@@ -110,19 +110,43 @@ class TokenDecoderMixin:
 
     def next(self, prompt, cache, index):
         """Reads `prompt[:, index - 1]`; returns logits for `index`."""
-        token = prompt[:, index - 1]
-        embedded = fast_layers.embed(self.target_embedding, token)
+        return self._next(
+            lambda tokens: fast_layers.embed(self.target_embedding, tokens),
+            self.decoder.step,
+            lambda hidden: fast_layers.dense(self.head, hidden),
+            prompt,
+            cache,
+            index,
+        )
+
+    def frozen_next(self):
+        """`next` with the weights read once, for a torch decoding loop.
+
+        Returns a function computing what `next` computes, or `None` where
+        a layer has no torch shortcut (other backends, other dtypes).
+        """
+        embed = fast_layers.frozen_embed(self.target_embedding)
+        step = self.decoder.frozen_step()
+        dense = fast_layers.frozen_dense(self.head)
+        if embed is None or step is None or dense is None:
+            return None
+        return lambda *args: self._next(embed, step, dense, *args)
+
+    def _next(self, embed, step, dense, prompt, cache, index):
+        # `next`, from functions for the embedding, the decoder's `step`
+        # and the head.
+        embedded = embed(prompt[:, index - 1])
         if self.attention is None:
-            hidden, state = self.decoder.step(embedded, cache["state"])
+            hidden, state = step(embedded, cache["state"])
         else:
-            hidden, state, _ = self.decoder.step(
+            hidden, state, _ = step(
                 embedded,
                 cache["state"],
                 cache["encoder_outputs"],
                 cache.get("encoder_mask"),
                 encoder_keys=cache["encoder_keys"],
             )
-        logits = fast_layers.dense(self.head, hidden)
+        logits = dense(hidden)
         # Padding, unknown words and the start token are never generated.
         for banned in (PAD_ID, OOV_ID, START_ID):
             logits = fast_layers.ban_index(logits, banned, BANNED_LOGIT)

@@ -10,6 +10,7 @@ import keras
 from keras import ops
 
 from keras_seq.layers.recurrent_stack import RecurrentStack
+from keras_seq.utils import fast_layers
 from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_optional_positive_int
 from keras_seq.utils.argument_validation import check_positive_int
@@ -324,6 +325,60 @@ class AttentionDecoder(keras.layers.Layer):
             encoder_mask,
         )
         return outputs[:, 0, :], state, scores[:, 0, :]
+
+    def frozen_step(self):
+        """`step` with the weights read once, for a decoding loop on torch.
+
+        On torch every Keras layer call of `step` (the attention, the
+        projections, the argument checks) costs more than its arithmetic on
+        a decoding batch. Within one generation the weights do not change,
+        so this reads them once and returns a function with the arguments
+        and results of `step` that computes the same in PyTorch's own
+        functions, without the argument checks. Returns `None` where there
+        is no such shortcut: other backends, a dtype other than float32,
+        cells that `RecurrentStack.frozen_step` does not fuse.
+        """
+        recurrent_step = self.recurrent_stack.frozen_step()
+        projections = [self.key_projection, self.output_projection]
+        if self.query_projection is not None:
+            projections.append(self.query_projection)
+        kernels = [fast_layers.frozen_kernel(layer) for layer in projections]
+        if recurrent_step is None or any(k is None for k in kernels):
+            return None
+        import torch
+
+        key_kernel, output_kernel, *query_kernel = kernels
+        if self.attention == "bahdanau":
+            query_kernel = query_kernel[0]
+            scale = self.attention_layer.scale.value.detach()
+
+        def step(
+            target_embedding,
+            state,
+            encoder_outputs,
+            encoder_mask=None,
+            encoder_keys=None,
+        ):
+            hidden, state = recurrent_step(target_embedding, state)
+            if encoder_keys is None:
+                encoder_keys = torch.matmul(encoder_outputs, key_kernel)
+            # The scores of `keras.layers.Attention` ("dot") and
+            # `AdditiveAttention`, for one query: (batch, source_length).
+            if self.attention == "luong":
+                scores = torch.bmm(encoder_keys, hidden[:, :, None])[..., 0]
+            else:
+                query = torch.matmul(hidden, query_kernel)[:, None, :]
+                scores = (scale * torch.tanh(query + encoder_keys)).sum(-1)
+            if encoder_mask is not None:
+                scores = torch.where(encoder_mask.bool(), scores, scores - 1e9)
+            weights = torch.softmax(scores, dim=-1)
+            context = torch.bmm(weights[:, None, :], encoder_outputs)[:, 0]
+            outputs = torch.tanh(
+                torch.matmul(torch.cat([context, hidden], -1), output_kernel)
+            )
+            return outputs, state, weights
+
+        return step
 
     def _attend(
         self, hidden, encoder_outputs, keys, encoder_mask, query_mask=None

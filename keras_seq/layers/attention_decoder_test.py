@@ -96,6 +96,44 @@ class AttentionDecoderTest(TestCase):
             scores, np.stack(stepped_scores, axis=1), atol=5e-5, rtol=0
         )
 
+    @parameterized.product(
+        cell=["lstm", "gru"], attention=["luong", "bahdanau"]
+    )
+    def test_frozen_step_matches_step(self, cell, attention):
+        decoder = AttentionDecoder(cell, 8, attention=attention, num_layers=2)
+        decoder(**self.inputs())
+        frozen = decoder.frozen_step()
+        if keras.config.backend() != "torch":
+            # Only torch's eager loop reads weights per token.
+            self.assertIsNone(frozen)
+            return
+        self.assertIsNotNone(frozen, "the torch shortcut must apply")
+        encoder_outputs = keras.ops.convert_to_tensor(self.encoder_outputs)
+        encoder_mask = keras.ops.convert_to_tensor(self.encoder_mask)
+        keys = decoder.compute_keys(encoder_outputs)
+        state = frozen_state = decoder.get_initial_state(batch_size=3)
+        for t in range(self.target_embeddings.shape[1]):
+            embedding = keras.ops.convert_to_tensor(
+                self.target_embeddings[:, t]
+            )
+            output, state, scores = decoder.step(
+                embedding, state, encoder_outputs, encoder_mask, keys
+            )
+            frozen_output, frozen_state, frozen_scores = frozen(
+                embedding,
+                frozen_state,
+                encoder_outputs,
+                encoder_mask,
+                encoder_keys=keys if t % 2 else None,
+            )
+            self.assertAllClose(output, frozen_output, atol=1e-6)
+            self.assertAllClose(scores, frozen_scores, atol=1e-6)
+        self.assertAllClose(state, frozen_state, atol=1e-6)
+        # Half precision has no shortcut: the engine then uses `step`.
+        half = AttentionDecoder(cell, 8, dtype="mixed_float16")
+        half(**self.inputs())
+        self.assertIsNone(half.frozen_step())
+
     @parameterized.parameters("luong", "bahdanau")
     def test_padded_encoder_positions_are_ignored(self, attention):
         decoder = AttentionDecoder("lstm", 4, attention=attention)

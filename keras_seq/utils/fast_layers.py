@@ -22,13 +22,20 @@ def _fusable_embedding(layer):
     return _torch_float32(layer) and not getattr(layer, "lora_enabled", False)
 
 
-def _fusable_dense(layer):
+def _plain_kernel(layer):
+    # A Dense whose `kernel` is the float32 matrix it multiplies by.
     return (
         _torch_float32(layer)
-        and layer.activation is keras.activations.linear
-        and layer.use_bias
         and not getattr(layer, "lora_enabled", False)
         and getattr(layer, "quantization_mode", None) is None
+    )
+
+
+def _fusable_dense(layer):
+    return (
+        _plain_kernel(layer)
+        and layer.activation is keras.activations.linear
+        and layer.use_bias
     )
 
 
@@ -72,8 +79,17 @@ def frozen_dense(layer):
     import torch
 
     bias = layer.bias.value.detach()
-    kernel = layer.kernel.value.detach().contiguous()
+    kernel = frozen_kernel(layer)
     return lambda inputs: torch.addmm(bias, inputs, kernel)
+
+
+def frozen_kernel(layer):
+    """The kernel of a `keras.layers.Dense`, read once as a PyTorch matrix
+    (for a decoding loop that applies the layer's bias and activation
+    itself), or `None` where it is not a plain float32 matrix on torch."""
+    if not _plain_kernel(layer):
+        return None
+    return layer.kernel.value.detach().contiguous()
 
 
 def ban_index(logits, index, value):
