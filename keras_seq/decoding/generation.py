@@ -10,6 +10,10 @@ A model takes part by implementing two methods:
   `prompt[:, index - 1]`, returns the logits `(batch_size, vocabulary_size)`
   for position `index`, the hidden output and the new state. This is the
   contract of KerasHub's samplers, with the recurrent state as the cache.
+  `next` returns new tensors for what it changes, never updating one in
+  place, and what it does not change as it was given: beam search reorders
+  only the tensors `next` changed (the others, such as encoder outputs, are
+  the same for every beam of a sequence).
 
 `generate` runs the loop inside `keras.ops.while_loop` and compiles it: with
 XLA through `tf.function(jit_compile=True)` on TensorFlow and `jax.jit` on
@@ -139,6 +143,14 @@ def _structure_key(structure):
             structure,
         )
     )
+
+
+def _as_tensors(context):
+    """The context's arrays as tensors (a torch model, run eagerly, gets
+    them as such too)."""
+    if context is None:
+        return None
+    return tree.map_structure(ops.convert_to_tensor, context)
 
 
 def _reset_seed(sampler, seed):
@@ -526,7 +538,7 @@ def generate(
         ops.convert_to_tensor(tokens),
         ops.convert_to_tensor(mask),
         ops.convert_to_tensor(lengths),
-        context,
+        _as_tensors(context),
     )
     return tree.map_structure(ops.convert_to_numpy, outputs)
 
@@ -616,7 +628,7 @@ def generate_stream(
     )
     if seed is not None:
         _reset_seed(instance, seed)
-    state = prefill(ops.convert_to_tensor(tokens[:, :-1]), context)
+    state = prefill(ops.convert_to_tensor(tokens[:, :-1]), _as_tensors(context))
     last_token = ops.convert_to_tensor(tokens[:, -1:])
     done = np.zeros(batch_size, bool)
     for _ in range(max_length):

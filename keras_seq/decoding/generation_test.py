@@ -52,6 +52,20 @@ class MarkovModel(keras.Model):
         return logits - np.log(np.exp(logits).sum())
 
 
+class ContextMarkovModel(MarkovModel):
+    """`MarkovModel` plus a per-sequence bias on the logits, read from the
+    context into the cache once and passed through every `next` unchanged:
+    the kind of cache entry (encoder outputs) that beam search does not
+    reorder."""
+
+    def prefill(self, tokens, context=None):
+        return {"sum": super().prefill(tokens), "bias": context}
+
+    def next(self, prompt, cache, index):
+        logits, _, total = super().next(prompt, cache["sum"], index)
+        return logits + cache["bias"], None, {**cache, "sum": total}
+
+
 def exhaustive_search(model, prompt, max_length, length_penalty):
     """Every continuation of `prompt`, best first, by GNMT-normalised score."""
     finished = []
@@ -159,6 +173,34 @@ class GenerateTest(TestCase):
                     alone["token_ids"][0, rank][
                         alone["padding_mask"][0, rank]
                     ].tolist(),
+                )
+
+    def test_beam_search_keeps_each_sequence_context(self):
+        # Two sequences with different biases in their cache: each one's
+        # beams must keep reading its own bias as they are reordered.
+        biases = np.array([[0.0, 2.0, -1.0, 0.0], [1.5, -2.0, 0.0, 0.5]])
+        model = ContextMarkovModel(self.table.astype("float32"))
+        sampler = decoding.BeamSearch(
+            num_beams=27, length_penalty=0.6, num_results=3
+        )
+        outputs = decoding.generate(
+            model,
+            np.array([[1, 2], [1, 2]]),
+            4,
+            context=biases.astype("float32"),
+            sampler=sampler,
+            end_token_id=END,
+        )
+        for row, bias in enumerate(biases):
+            reference = MarkovModel(self.table.astype("float32") + bias)
+            expected = exhaustive_search(reference, [1, 2], 4, 0.6)
+            for rank, (score, sequence) in enumerate(expected[:3]):
+                kept = outputs["padding_mask"][row, rank]
+                self.assertEqual(
+                    outputs["token_ids"][row, rank][kept].tolist(), sequence
+                )
+                self.assertAllClose(
+                    outputs["scores"][row, rank], score, atol=1e-4
                 )
 
     def test_end_token_stops_each_sequence(self):

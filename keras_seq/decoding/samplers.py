@@ -188,6 +188,7 @@ class BeamSearch(keras_hub.samplers.Sampler):
 
         def body(alive_tokens, alive_log_probs, cache, index, *finished):
             finished_tokens, finished_scores, finished_lengths = finished
+            previous_cache = cache
             logits, _, cache = next(alive_tokens, cache, index)
             vocabulary_size = ops.shape(logits)[-1]
             logits = ops.cast(logits, "float32")
@@ -289,8 +290,8 @@ class BeamSearch(keras_hub.samplers.Sampler):
             alive_tokens = ops.slice_update(
                 alive_tokens, [0, index], ops.reshape(alive_new_tokens, (-1, 1))
             )
-            cache = tree.map_structure(
-                lambda x: ops.take(x, rows, axis=0), cache
+            cache = _reorder(
+                cache, previous_cache, lambda x: ops.take(x, rows, axis=0)
             )
             return (
                 alive_tokens,
@@ -388,6 +389,7 @@ class BeamSearch(keras_hub.samplers.Sampler):
                 )
                 if bool((worst >= bound).all()):
                     break
+            previous_cache = cache
             logits, _, cache = next(alive_tokens, cache, i)
             logits = logits.float()
             if self.temperature != 1.0:
@@ -449,8 +451,11 @@ class BeamSearch(keras_hub.samplers.Sampler):
             rows = (alive_beams + offsets).reshape(-1)
             alive_tokens = alive_tokens.index_select(0, rows)
             alive_tokens[:, i] = alive_new_tokens.reshape(-1)
-            cache = _map_tensors(
-                lambda x, rows=rows: x.index_select(0, rows), cache
+            cache = _reorder(
+                cache,
+                previous_cache,
+                lambda x, rows=rows: x.index_select(0, rows),
+                map_function=_map_tensors,
             )
         n = self.num_results
         return {
@@ -507,15 +512,38 @@ class BeamSearch(keras_hub.samplers.Sampler):
         return config
 
 
-def _map_tensors(function, structure):
-    """`function` applied to every tensor of nested dicts, lists and tuples
-    (a plain recursion: on torch, `keras.tree` costs more per call than a
-    decoding step's arithmetic)."""
+def _map_tensors(function, structure, *structures):
+    """`function` applied to every tensor of nested dicts, lists and tuples,
+    and to the tensors at the same place in `structures` (a plain
+    recursion: on torch, `keras.tree` costs more per call than a decoding
+    step's arithmetic)."""
     if isinstance(structure, dict):
-        return {k: _map_tensors(function, v) for k, v in structure.items()}
+        return {
+            k: _map_tensors(function, v, *(o[k] for o in structures))
+            for k, v in structure.items()
+        }
     if isinstance(structure, (list, tuple)):
-        return type(structure)(_map_tensors(function, v) for v in structure)
-    return function(structure)
+        return type(structure)(
+            _map_tensors(function, *parts)
+            for parts in zip(structure, *structures)
+        )
+    return function(structure, *structures)
+
+
+def _reorder(cache, previous_cache, take, map_function=tree.map_structure):
+    """The rows of the beams that survive a step, `take(x)`, of each tensor
+    of `cache` that `next` changed.
+
+    A tensor that `next` passed through unchanged (the encoder outputs, say)
+    is the same object as in `previous_cache`: it has held the same rows for
+    every beam of a sequence since the search repeated it, so gathering it
+    would copy each row onto an equal one. It is kept as it is.
+    """
+    return map_function(
+        lambda new, old: new if new is old else take(new),
+        cache,
+        previous_cache,
+    )
 
 
 SAMPLERS = {
