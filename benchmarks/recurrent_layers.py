@@ -334,6 +334,8 @@ def main():
                 "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
                 "devices": devices,
                 "batches_per_epoch": args.batches,
+                "repeats": args.repeats,
+                "xla_flags": os.environ.get("XLA_FLAGS", ""),
                 "results": rows,
             },
             f,
