@@ -22,7 +22,8 @@ import os
 import platform
 import time
 
-from backend_workers import run_workers
+from backend_workers import add_arguments
+from backend_workers import run_or_work
 
 BACKENDS = ("tensorflow", "jax", "torch")
 VOCABULARY_SIZE = 4_000
@@ -100,25 +101,16 @@ def worker(backend, num_tokens, repeats, output):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backends", nargs="+", default=list(BACKENDS))
+    add_arguments(parser, BACKENDS)
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="8 tokens, 1 run")
-    parser.add_argument("--output", default="benchmarks/results")
-    parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
-    parser.add_argument("--worker-output", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.smoke:
         args.tokens, args.repeats = 8, 1
-    if args.worker:
-        worker(args.worker, args.tokens, args.repeats, args.worker_output)
+    rows = run_or_work(__file__, args, worker, ["tokens", "repeats"])
+    if rows is None:
         return
-
-    rows = run_workers(
-        __file__,
-        args.backends,
-        ["--tokens", args.tokens, "--repeats", args.repeats],
-    )
     print(
         f"\nµs per decoding step ({args.tokens} tokens, whole `generate` "
         "call; torch: with `frozen_next` / through `next`):\n"

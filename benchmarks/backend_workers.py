@@ -5,6 +5,7 @@ re-runs itself with `--worker BACKEND --worker-output PATH` (plus its own
 options) for each backend, and the worker writes its results as JSON.
 """
 
+import argparse
 import json
 import os
 import subprocess
@@ -31,3 +32,34 @@ def run_workers(script, backends, options):
             with open(path) as f:
                 rows.append(json.load(f))
     return rows
+
+
+def add_arguments(parser, backends):
+    """Adds the options every benchmark takes: `--backends`, `--output`, and
+    the hidden ones a worker process is started with."""
+    parser.add_argument("--backends", nargs="+", default=list(backends))
+    parser.add_argument("--output", default="benchmarks/results")
+    parser.add_argument("--worker", choices=backends, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-output", help=argparse.SUPPRESS)
+
+
+def run_or_work(script, args, worker, names):
+    """In a worker process, runs `worker(backend, *options, output_path)`
+    and returns `None`; otherwise runs `script` as a worker per backend and
+    returns their results.
+
+    Args:
+        script: the benchmark's path (its `__file__`).
+        args: the parsed arguments (see `add_arguments`).
+        worker: the benchmark's worker function.
+        names: the attributes of `args` passed on to every worker, in the
+            order `worker` takes them.
+    """
+    values = [getattr(args, name) for name in names]
+    if args.worker:
+        worker(args.worker, *values, args.worker_output)
+        return None
+    options = []
+    for name, value in zip(names, values):
+        options += ["--" + name.replace("_", "-"), value]
+    return run_workers(script, args.backends, options)

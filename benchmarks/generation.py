@@ -36,7 +36,8 @@ import platform
 import statistics
 import time
 
-from backend_workers import run_workers
+from backend_workers import add_arguments
+from backend_workers import run_or_work
 
 BACKENDS = ("tensorflow", "jax", "torch")
 VOCABULARY_SIZE = 65  # tiny-shakespeare's 65 characters
@@ -185,22 +186,13 @@ def worker(backend, num_tokens, repeats, output):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backends", nargs="+", default=list(BACKENDS))
+    add_arguments(parser, BACKENDS)
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--output", default="benchmarks/results")
-    parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
-    parser.add_argument("--worker-output", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        worker(args.worker, args.tokens, args.repeats, args.worker_output)
+    rows = run_or_work(__file__, args, worker, ["tokens", "repeats"])
+    if rows is None:
         return
-
-    rows = run_workers(
-        __file__,
-        args.backends,
-        ["--tokens", args.tokens, "--repeats", args.repeats],
-    )
 
     print(
         f"\nGreedy decoding of {args.tokens} tokens, LSTM({UNITS}) character "

@@ -30,7 +30,8 @@ import os
 import platform
 import time
 
-from backend_workers import run_workers
+from backend_workers import add_arguments
+from backend_workers import run_or_work
 
 BACKENDS = ("tensorflow", "jax", "torch")
 CELLS = ("lstm", "gru")
@@ -269,26 +270,17 @@ def _cell(row, name, kind):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backends", nargs="+", default=list(BACKENDS))
+    add_arguments(parser, BACKENDS)
     # Batches per timed epoch, and timed repeats (the best one counts).
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="2 batches, 1 run")
-    parser.add_argument("--output", default="benchmarks/results")
-    parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
-    parser.add_argument("--worker-output", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.smoke:
         args.batches, args.repeats = 2, 1
-    if args.worker:
-        worker(args.worker, args.batches, args.repeats, args.worker_output)
+    rows = run_or_work(__file__, args, worker, ["batches", "repeats"])
+    if rows is None:
         return
-
-    rows = run_workers(
-        __file__,
-        args.backends,
-        ["--batches", args.batches, "--repeats", args.repeats],
-    )
 
     for kind in ("train", "inference"):
         print(
