@@ -125,12 +125,12 @@ class TokenDecoderMixin:
         Returns a function computing what `next` computes, or `None` where
         a layer has no torch shortcut (other backends, other dtypes).
         """
-        embed = fast_layers.frozen_embed(self.target_embedding)
-        step = self.decoder.frozen_step()
-        dense = fast_layers.frozen_dense(self.head)
-        if embed is None or step is None or dense is None:
+        functions = fast_layers.frozen_decoding_step(
+            self.target_embedding, self.decoder, self.head
+        )
+        if functions is None:
             return None
-        return lambda *args: self._next(embed, step, dense, *args)
+        return lambda *args: self._next(*functions, *args)
 
     def _next(self, embed, step, dense, prompt, cache, index):
         # `next`, from functions for the embedding, the decoder's `step`

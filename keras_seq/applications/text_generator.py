@@ -390,11 +390,12 @@ class TextGenerator(ApplicationMixin, keras.Model):
         Returns a function computing what `next` computes, or `None` where
         its layers have no torch shortcut (other backends, other dtypes).
         """
-        embed = fast_layers.frozen_embed(self.embedding)
-        step = self.recurrent_stack.frozen_step()
-        dense = fast_layers.frozen_dense(self.head)
-        if embed is None or step is None or dense is None:
+        functions = fast_layers.frozen_decoding_step(
+            self.embedding, self.recurrent_stack, self.head
+        )
+        if functions is None:
             return None
+        embed, step, dense = functions
 
         def next(prompt, state, index):
             hidden, state = step(embed(prompt[:, index - 1]), state)

@@ -92,6 +92,18 @@ def frozen_kernel(layer):
     return layer.kernel.value.detach().contiguous()
 
 
+def frozen_decoding_step(embedding, decoder, head):
+    """`(embed, step, dense)`: the frozen shortcuts of a decoding step's
+    `Embedding`, decoder (its `frozen_step()`) and `Dense` head, or `None`
+    where any of them has none."""
+    functions = (
+        frozen_embed(embedding),
+        decoder.frozen_step(),
+        frozen_dense(head),
+    )
+    return None if any(f is None for f in functions) else functions
+
+
 def ban_index(logits, index, value):
     """Sets `logits[:, index]` to `value` in a new tensor (or, on torch, in
     the fresh `logits` a layer has just returned, without a copy)."""
