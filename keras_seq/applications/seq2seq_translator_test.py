@@ -133,20 +133,8 @@ class Seq2SeqTranslatorTest(TestCase):
             # Padding, unknown and start tokens are never generated.
             self.assertTrue(np.all(step_logits[:, :3] < -1e8))
         # The torch decoding loop's `next`, with the weights read once.
-        frozen = model.frozen_next()
-        if keras.config.backend() != "torch":
-            self.assertIsNone(frozen)
-            return model
-        self.assertIsNotNone(frozen, "the torch shortcut must apply")
-        cache = frozen_cache = model.prefill(prompt[:, :0], context)
-        for index in range(1, 6):
-            step_logits, hidden, cache = model.next(prompt, cache, index)
-            frozen_logits, frozen_hidden, frozen_cache = frozen(
-                prompt, frozen_cache, index
-            )
-            self.assertAllClose(step_logits, frozen_logits, atol=1e-6)
-            self.assertAllClose(hidden, frozen_hidden, atol=1e-6)
-        self.assertAllClose(cache["state"], frozen_cache["state"], atol=1e-6)
+        cache = model.prefill(prompt[:, :0], context)
+        self.run_frozen_next_test(model, prompt, cache, range(1, 6))
         return model
 
     def test_step_parity_gru_luong(self):

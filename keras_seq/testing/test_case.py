@@ -383,6 +383,29 @@ class TestCase(parameterized.TestCase):
                 msg=f"The gradients of {weight.path} differ.",
             )
 
+    def run_frozen_next_test(self, model, prompt, cache, indices):
+        """Checks `model.frozen_next()`, the torch decoding shortcut.
+
+        Off torch it must be `None` (the compiled loops read the weights
+        once anyway); on torch it must give the logits and hidden outputs of
+        `model.next` at each of `indices`, starting from `cache`, and the
+        same final cache.
+        """
+        frozen = model.frozen_next()
+        if keras.config.backend() != "torch":
+            self.assertIsNone(frozen)
+            return
+        self.assertIsNotNone(frozen, "the torch shortcut must apply")
+        frozen_cache = cache
+        for index in indices:
+            logits, hidden, cache = model.next(prompt, cache, index)
+            frozen_logits, frozen_hidden, frozen_cache = frozen(
+                prompt, frozen_cache, index
+            )
+            self.assertAllClose(logits, frozen_logits)
+            self.assertAllClose(hidden, frozen_hidden)
+        self.assertAllClose(cache, frozen_cache)
+
     def run_model_saving_test(
         self,
         cls,

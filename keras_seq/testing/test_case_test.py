@@ -63,6 +63,24 @@ class TestCaseTest(TestCase):
                 Scale, {}, self.inputs, expected_output_shape=(4, 5)
             )
 
+    def test_frozen_next_that_differs_fails(self):
+        # Off torch a shortcut must not exist; on torch it must match `next`.
+        class Model:
+            def next(self, prompt, cache, index):
+                return keras.ops.ones((1, 3)), keras.ops.ones((1, 2)), cache
+
+            def frozen_next(self):
+                def next(prompt, cache, index):
+                    logits = keras.ops.zeros((1, 3))
+                    return logits, keras.ops.ones((1, 2)), cache
+
+                return next
+
+        with self.assertRaises(AssertionError):
+            self.run_frozen_next_test(
+                Model(), None, {"state": keras.ops.ones((1, 2))}, [1]
+            )
+
     def test_weight_left_unchanged_by_training_fails(self):
         with self.assertRaisesRegex(AssertionError, "unused"):
             self.run_layer_test(
