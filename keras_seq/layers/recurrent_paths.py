@@ -130,8 +130,8 @@ def inner_loop(
             # batch-major, then transposes that 3 * units wide result to
             # time-major; on the CPU this costs more than the projection
             # saves. The generic scan, which projects each step's input in
-            # the loop, trains GRU(128) over a (128, 40, 64) batch 1.5x as
-            # fast and predicts 1.4x as fast (`python
+            # the loop, trains GRU(128) over a (128, 40, 64) batch 1.4-1.5x
+            # as fast and predicts 1.4-1.6x as fast (`python
             # benchmarks/recurrent_layers.py --backends jax`).
             _record(layer, KERAS)
             return keras.layers.RNN.inner_loop(
