@@ -248,6 +248,24 @@ def _use_backend(backend):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def model_file_problem(path):
+    """What is wrong with `path` as a `--model` file, or `None`.
+
+    Checks what can be checked without Keras: that the file exists and that
+    a `.keras` file is a zip archive, as Keras writes them.
+    """
+    import zipfile
+
+    if not os.path.isfile(path):
+        return f"--model {path!r}: no such file"
+    if path.endswith(".keras") and not zipfile.is_zipfile(path):
+        return (
+            f"--model {path!r} is not a Keras model file that keras_seq can "
+            "load (not a zip archive)"
+        )
+    return None
+
+
 def _import_tensorflow_quietly():
     """Imports TensorFlow, where installed, with its C++ start-up lines (CUDA
     probes, written before its logging is set up) kept off the terminal.
@@ -279,6 +297,13 @@ def main(argv=None):
     data_dir = getattr(args, "data_dir", None)
     if data_dir is not None and not os.path.isdir(data_dir):
         parser.error(f"argument --data-dir: {data_dir!r} is not a directory")
+    model_path = getattr(args, "model", None)
+    if model_path is not None:
+        # Before Keras and TensorFlow load (10-17 s on two cores): a
+        # missing or broken file is said at once.
+        problem = model_file_problem(model_path)
+        if problem:
+            parser.exit(1, f"keras-seq: error: {problem}\n")
     _use_backend(args.backend)
     _import_tensorflow_quietly()
     # Imports Keras, now that the backend is set.

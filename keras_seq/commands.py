@@ -15,6 +15,7 @@ import os
 import keras
 import numpy as np
 
+from keras_seq import cli
 from keras_seq import demo
 from keras_seq.utils.file_utils import atomic_save_model
 from keras_seq.utils.file_utils import atomic_write_json
@@ -38,8 +39,9 @@ def load_model(path, application):
     import keras_seq.applications
 
     expected = getattr(keras_seq.applications, APPLICATIONS[application][0])
-    if not os.path.isfile(path):
-        raise CommandError(f"--model {path!r}: no such file")
+    problem = cli.model_file_problem(path)
+    if problem:
+        raise CommandError(problem)
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as error:

@@ -1,4 +1,8 @@
-"""The recipes in applications/ run end to end at smoke size."""
+"""The recipes in applications/ run end to end at smoke size.
+
+As scripts on the backends where their notebooks do not run
+(`tests/recipe_backends.py`), so that each recipe runs once per backend.
+"""
 
 import json
 import os
@@ -13,6 +17,7 @@ import keras_seq.datasets
 from keras_seq.applications import video_frame_predictor
 from keras_seq.datasets import mnist
 from keras_seq.testing import TestCase
+from tests.recipe_backends import script_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -41,6 +46,7 @@ def run_recipe(name, *arguments):
 
 
 class MNISTRowsRecipeTest(TestCase):
+    @script_run
     def test_smoke_run_writes_model_metrics_and_curves(self):
         out = os.path.join(self.get_temp_dir(), "run")
         stdout = run_recipe(
@@ -87,6 +93,7 @@ class MNISTRowsRecipeTest(TestCase):
 
 
 class TextGenerationRecipeTest(TestCase):
+    @script_run
     def test_smoke_run_writes_model_metrics_and_samples(self):
         out = os.path.join(self.get_temp_dir(), "run")
         stdout = run_recipe(
@@ -135,6 +142,7 @@ class TextGenerationRecipeTest(TestCase):
 
 
 class TranslationRecipeTest(TestCase):
+    @script_run
     def test_smoke_run_writes_models_metrics_and_plots(self):
         out = os.path.join(self.get_temp_dir(), "run")
         stdout = run_recipe(
@@ -186,6 +194,7 @@ class TranslationRecipeTest(TestCase):
 
 
 class ImageCaptioningRecipeTest(TestCase):
+    @script_run
     def test_smoke_run_writes_models_metrics_and_figures(self):
         out = os.path.join(self.get_temp_dir(), "run")
         stdout = run_recipe(
@@ -244,6 +253,7 @@ class ImageCaptioningRecipeTest(TestCase):
 
 
 class VideoPredictionRecipeTest(TestCase):
+    @script_run
     def test_smoke_run_writes_model_metrics_and_figures(self):
         out = os.path.join(self.get_temp_dir(), "run")
         stdout = run_recipe(

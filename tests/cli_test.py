@@ -255,6 +255,44 @@ def test_corrupted_model_file_is_one_line(tmp_path):
     assert "not a Keras model file" in result.stderr
 
 
+def test_model_file_problems_are_found_before_keras_loads(tmp_path):
+    # The two tests above end before the command imports Keras (10-17 s on
+    # two cores): the check needs only the file.
+    code = (
+        "import sys; from keras_seq import cli; "
+        "print(cli.model_file_problem(sys.argv[1])); "
+        "print(sorted({'keras', 'tensorflow', 'torch', 'jax'} & "
+        "set(sys.modules)))"
+    )
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip archive")
+    for path, problem in [
+        (tmp_path / "absent.keras", "no such file"),
+        (broken, "not a zip archive"),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-c", code, str(path)],
+            capture_output=True,
+            text=True,
+        )
+        found, imported = result.stdout.splitlines()
+        assert problem in found, result.stdout
+        assert imported == "[]", imported
+
+
+def test_a_zip_that_is_no_keras_model_is_refused(tmp_path):
+    # Past the CLI's early check, Keras's loader refuses it: one message.
+    import zipfile
+
+    from keras_seq import commands
+
+    path = tmp_path / "notes.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "not a model")
+    with pytest.raises(commands.CommandError, match="not a Keras model file"):
+        commands.load_model(str(path), "translation")
+
+
 @pytest.mark.xdist_group("quick_demo")
 def test_model_of_the_wrong_kind_is_refused(quick_demo):
     out, _ = quick_demo

@@ -6,10 +6,9 @@ and its notebook was not rebuilt. The others execute every notebook with
 nbclient at smoke size (`KERAS_SEQ_SMOKE=1`) as a user runs it top to
 bottom, with the backend picked in its selector cell, and check what it
 wrote: on torch in `make test` (the quickest at smoke size: no compilation;
-the recipes themselves already run on every backend in
-applications_test.py), on every backend named in
-`KERAS_SEQ_NOTEBOOK_BACKENDS` (the nightly-size run:
-`KERAS_SEQ_NOTEBOOK_BACKENDS=tensorflow,jax,torch make test`).
+applications_test.py runs the recipes as scripts on the other backends), on
+every backend named in `KERAS_SEQ_NOTEBOOK_BACKENDS` (the nightly-size run:
+see tests/recipe_backends.py).
 """
 
 import importlib.util
@@ -22,6 +21,7 @@ import nbformat
 import pytest
 
 from keras_seq.testing import TestCase
+from tests.recipe_backends import NOTEBOOK_BACKENDS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 spec = importlib.util.spec_from_file_location(
@@ -29,12 +29,6 @@ spec = importlib.util.spec_from_file_location(
 )
 build_notebooks = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(build_notebooks)
-
-# The backends the notebooks run on: torch in `make test`; the nightly-size
-# run sets KERAS_SEQ_NOTEBOOK_BACKENDS=tensorflow,jax,torch.
-NOTEBOOK_BACKENDS = os.environ.get(
-    "KERAS_SEQ_NOTEBOOK_BACKENDS", "torch"
-).split(",")
 
 
 @pytest.mark.parametrize("recipe", build_notebooks.RECIPES)
