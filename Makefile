@@ -31,8 +31,10 @@ TEST_THREADS_torch := OMP_NUM_THREADS=1
 # tests took 88.5 s without it and 65.5 s with it; the application and
 # numerics tests, two workers, 334 s and 296 s; the whole JAX pass, run
 # back to back, 852 s and 799 s.
+# One directory per backend's pass, so that passes run side by side
+# (`make -j`) never empty each other's.
 TEST_JAX_CACHE := $(abspath .jax-test-cache)
-TEST_JAX_ENV := JAX_COMPILATION_CACHE_DIR=$(TEST_JAX_CACHE) \
+TEST_JAX_ENV = JAX_COMPILATION_CACHE_DIR=$(TEST_JAX_CACHE)/$* \
 	JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
 	JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=0
 # The real datasets beside the checkout (see ../shared/data/README.md).
@@ -70,7 +72,7 @@ format: setup
 # 5 included, as a failure.
 $(addprefix test-,$(BACKENDS)): test-%: setup $(CHROMIUM)
 	@echo "== pytest on the $* backend"
-	rm -rf $(TEST_JAX_CACHE)
+	rm -rf $(TEST_JAX_CACHE)/$*
 	KERAS_BACKEND=$* XLA_FLAGS="$(TEST_XLA_FLAGS)" $(TEST_THREADS_$*) \
 		$(TEST_JAX_ENV) \
 		$(BIN)/python -m pytest -q -p no:cacheprovider \
