@@ -192,4 +192,6 @@ def inner_loop(
         go_backwards=layer.go_backwards,
         zero_output_for_mask=layer.zero_output_for_mask,
         training=bool(training) or torch.is_grad_enabled(),
+        # `keras.layers.RNN.call` reads the states only for these.
+        return_states=layer.return_state or layer.stateful,
     )

@@ -57,6 +57,10 @@ class RecurrentPathsTest(TestCase):
             {"return_sequences": True, "return_state": True},
             {"return_sequences": True, "go_backwards": True},
             {"return_state": True, "go_backwards": True},
+            # The last output alone, which a padded row takes from its
+            # final state, or as zeros with `zero_output_for_mask`.
+            {},
+            {"zero_output_for_mask": True},
         ],
     )
     def test_matches_keras_layer(self, kind, masked, config):
