@@ -16,7 +16,9 @@ eager training loop with Adam, as a PyTorch user writes it):
 Training: samples per second over one epoch of `model.fit` (batch 128),
 after a warm-up epoch that compiles. Inference: samples per second of
 `model.predict` (batch 128), after a warm-up call. Each figure is the best
-of `--repeats` runs.
+of `--repeats` runs, taken in rounds that run the three contenders (Keras,
+keras_seq, PyTorch) one after the other, so that a drift in the machine's
+speed reaches all three alike.
 
 Targets (issue 8): `keras_seq.layers` at least 1.0x plain PyTorch on every
 backend; masked at most 1.1x the unmasked time.
@@ -80,36 +82,43 @@ def keras_model(layers_module, cell, task):
     return model, layer
 
 
-def _best(function, repeats):
-    times = []
+def _best_of_interleaved(functions, repeats):
+    """The best time of each function over `repeats` rounds, each round
+    running every function once: the machine's speed drifts over minutes,
+    and interleaving gives each contender the same share of it."""
+    times = {name: [] for name in functions}
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(values) for name, values in times.items()}
 
 
-def time_keras(layers_module, cell, task, num_batches, repeats):
+def keras_runs(layers_module, cell, task, num_batches):
+    """`(train_epoch, predict, paths)` for the model made with
+    `layers_module`, warmed up (compiled)."""
     x, y, _ = make_data(task, num_batches)
     model, layer = keras_model(layers_module, cell, task)
-    model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
-    train = _best(
-        lambda: model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0),
-        repeats,
-    )
+
+    def train_epoch():
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
+
+    def predict():
+        model.predict(x, batch_size=BATCH_SIZE, verbose=0)
+
+    train_epoch()
     model.predict(x[:BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0)
-    infer = _best(
-        lambda: model.predict(x, batch_size=BATCH_SIZE, verbose=0), repeats
+    return (
+        train_epoch,
+        predict,
+        lambda: dict(getattr(layer, "path_counts", {"keras": 1})),
     )
-    return {
-        "train_samples_per_second": round(len(x) / train, 1),
-        "inference_samples_per_second": round(len(x) / infer, 1),
-        "paths": dict(getattr(layer, "path_counts", {"keras": 1})),
-    }
 
 
-def time_torch(cell, task, num_batches, repeats):
-    """The same model in plain PyTorch, trained with an eager loop."""
+def torch_runs(cell, task, num_batches):
+    """`(train_epoch, predict)` for the same model in plain PyTorch,
+    trained with an eager loop, warmed up."""
     import torch
     from torch.nn.utils import rnn as torch_rnn
 
@@ -185,13 +194,8 @@ def time_torch(cell, task, num_batches, repeats):
         synchronize()
 
     train_epoch()
-    train = _best(train_epoch, repeats)
     predict()
-    infer = _best(predict, repeats)
-    return {
-        "train_samples_per_second": round(len(x) / train, 1),
-        "inference_samples_per_second": round(len(x) / infer, 1),
-    }
+    return train_epoch, predict
 
 
 def _device_name(backend):
@@ -230,17 +234,45 @@ def worker(backend, num_batches, repeats, output):
         "device": _device_name(backend),
         "keras_version": keras.__version__,
     }
+    num_samples = num_batches * BATCH_SIZE
     for cell in CELLS:
         for task in TASKS:
+            keras_train, keras_predict, keras_paths = keras_runs(
+                keras.layers, cell, task, num_batches
+            )
+            seq_train, seq_predict, seq_paths = keras_runs(
+                keras_seq.layers, cell, task, num_batches
+            )
+            torch_train, torch_predict = torch_runs(cell, task, num_batches)
+            train = _best_of_interleaved(
+                {
+                    "keras": keras_train,
+                    "keras_seq": seq_train,
+                    "torch": torch_train,
+                },
+                repeats,
+            )
+            infer = _best_of_interleaved(
+                {
+                    "keras": keras_predict,
+                    "keras_seq": seq_predict,
+                    "torch": torch_predict,
+                },
+                repeats,
+            )
             row = {
-                "keras": time_keras(
-                    keras.layers, cell, task, num_batches, repeats
-                ),
-                "keras_seq": time_keras(
-                    keras_seq.layers, cell, task, num_batches, repeats
-                ),
-                "torch": time_torch(cell, task, num_batches, repeats),
+                name: {
+                    "train_samples_per_second": round(
+                        num_samples / train[name], 1
+                    ),
+                    "inference_samples_per_second": round(
+                        num_samples / infer[name], 1
+                    ),
+                }
+                for name in train
             }
+            row["keras"]["paths"] = keras_paths()
+            row["keras_seq"]["paths"] = seq_paths()
             reference = row["torch"]
             for name in ("keras", "keras_seq"):
                 for kind in ("train", "inference"):
