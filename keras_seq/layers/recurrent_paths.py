@@ -118,7 +118,11 @@ def inner_loop(
     """Runs `layer` over `sequences` on the fastest exact path.
 
     `keras_loop` is the Keras layer's own `inner_loop`; the arguments and
-    the result are those of `keras.layers.RNN.inner_loop`.
+    the result are those of `keras.layers.RNN.inner_loop`, except that on
+    the torch backend, with a mask, what `keras.layers.RNN.call` will not
+    return is not computed: the outputs of a layer without
+    `return_sequences` come back empty, and so may the states of a layer
+    without `return_state` (`torch_recurrent.run` says when).
     """
     if isinstance(mask, (list, tuple)):
         mask = mask[0]
@@ -192,6 +196,7 @@ def inner_loop(
         go_backwards=layer.go_backwards,
         zero_output_for_mask=layer.zero_output_for_mask,
         training=bool(training) or torch.is_grad_enabled(),
-        # `keras.layers.RNN.call` reads the states only for these.
+        # What `keras.layers.RNN.call` reads of the results.
+        return_sequences=layer.return_sequences,
         return_states=layer.return_state or layer.stateful,
     )
