@@ -215,7 +215,7 @@ def train_translator(data_dir, out_dir, quick, report, callbacks=()):
         translation.load_data("spa", path=data_dir)
     )
     units = 64 if quick else 256  # state size of every GRU
-    epochs = 3 if quick else 4
+    epochs = 2 if quick else 4
     if quick:
         # Short sentences are learned first: at most six words a side.
         x_train, y_train = _short_pairs(x_train, y_train, 12_000)
@@ -285,7 +285,7 @@ def train_captioner(data_dir, out_dir, quick, report, callbacks=()):
         )
     )
     units = 64 if quick else 128
-    epochs = 3 if quick else 6
+    epochs = 2 if quick else 6
     model = ImageCaptioner(
         encoder=None,
         image_size=x_train.shape[1:3],
