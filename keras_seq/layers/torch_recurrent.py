@@ -218,11 +218,10 @@ def run(
     if zero_output_for_mask:
         fill = torch.zeros_like(fill)
     # The last output, `outputs[:, -1]`, without a path through every
-    # step's output for autograd to take: the final output where the last
-    # step is real (always, going backward), else the fill.
-    if go_backwards:
-        last_output = final_output
-    else:
+    # step's output for autograd to take: the final output, except for
+    # zeros where the last step is padding (never, going backward).
+    last_output = final_output
+    if zero_output_for_mask and not go_backwards:
         last_output = torch.where(
             (lengths == timesteps)[:, None], final_output, fill
         )
