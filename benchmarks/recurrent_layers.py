@@ -237,31 +237,22 @@ def worker(backend, num_batches, repeats, output):
     num_samples = num_batches * BATCH_SIZE
     for cell in CELLS:
         for task in TASKS:
-            keras_train, keras_predict, keras_paths = keras_runs(
-                keras.layers, cell, task, num_batches
-            )
-            seq_train, seq_predict, seq_paths = keras_runs(
-                keras_seq.layers, cell, task, num_batches
-            )
-            torch_train, torch_predict = torch_runs(cell, task, num_batches)
+            runs = {
+                "keras": keras_runs(keras.layers, cell, task, num_batches),
+                "keras_seq": keras_runs(
+                    keras_seq.layers, cell, task, num_batches
+                ),
+                "torch": torch_runs(cell, task, num_batches),
+            }
             train = _best_of_interleaved(
-                {
-                    "keras": keras_train,
-                    "keras_seq": seq_train,
-                    "torch": torch_train,
-                },
-                repeats,
+                {name: run[0] for name, run in runs.items()}, repeats
             )
             infer = _best_of_interleaved(
-                {
-                    "keras": keras_predict,
-                    "keras_seq": seq_predict,
-                    "torch": torch_predict,
-                },
-                repeats,
+                {name: run[1] for name, run in runs.items()}, repeats
             )
-            row = {
-                name: {
+            row = {}
+            for name, run in runs.items():
+                row[name] = {
                     "train_samples_per_second": round(
                         num_samples / train[name], 1
                     ),
@@ -269,10 +260,8 @@ def worker(backend, num_batches, repeats, output):
                         num_samples / infer[name], 1
                     ),
                 }
-                for name in train
-            }
-            row["keras"]["paths"] = keras_paths()
-            row["keras_seq"]["paths"] = seq_paths()
+                if name != "torch":
+                    row[name]["paths"] = run[2]()
             reference = row["torch"]
             for name in ("keras", "keras_seq"):
                 for kind in ("train", "inference"):
