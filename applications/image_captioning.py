@@ -75,7 +75,7 @@ def parse_args(argv=None):
     add_common_arguments(
         parser,
         "runs/image_captioning",
-        "300 digit images, 32 x 32 photos, 1 epoch",
+        "256 digit images, 32 x 32 photos, 1 epoch",
     )
     args = parser.parse_args(argv)
     check_at_least_one(parser, args, ("epochs", "coco_epochs", "units"))
@@ -105,12 +105,15 @@ print(f"Keras {keras.__version__}, backend {keras.backend.backend()}")
 UNITS = 32 if args.smoke else args.units
 EMBEDDING_DIM = 16 if args.smoke else 64
 DROPOUT = 0.1  # on features, embeddings and the output layer
-NUM_TRAIN = 300 if args.smoke else 20000
-NUM_TEST = 100 if args.smoke else 2000
+BATCH_SIZE = 64
+# The smoke sizes are whole batches and the smoke captions at most 15
+# words: on JAX and TensorFlow every new batch shape is another compilation.
+NUM_TRAIN = 4 * BATCH_SIZE if args.smoke else 20000
+NUM_TEST = 2 * BATCH_SIZE if args.smoke else 2000
 EPOCHS = 1 if args.smoke else args.epochs
 COCO_EPOCHS = 2 if args.smoke else args.coco_epochs
 COCO_SIZE = (32, 32) if args.smoke else (96, 96)  # coco-mini, resized
-BATCH_SIZE = 64
+COCO_CAPTION_WORDS = 15 if args.smoke else 32
 NUM_BEAMS = 3
 os.makedirs(args.out, exist_ok=True)
 
@@ -297,6 +300,7 @@ coco = keras_seq.applications.ImageCaptioner(
     image_size=COCO_SIZE,
     units=UNITS * 2,
     embedding_dim=EMBEDDING_DIM,
+    max_caption_length=COCO_CAPTION_WORDS,
     name="coco_mini",
 )
 metrics["coco_mini"] = {

@@ -223,7 +223,7 @@ class ImageCaptioningRecipeTest(TestCase):
         with open(os.path.join(out, "metrics.json")) as file:
             metrics = json.load(file)
         self.assertEqual(metrics["backend"], keras.backend.backend())
-        self.assertEqual(metrics["digits"]["test_images"], 100)
+        self.assertEqual(metrics["digits"]["test_images"], 128)
         self.assertEqual(metrics["coco_mini"]["images"], 51)
         for part in ("digits", "coco_mini"):
             for decoding in ("greedy", "beam"):
@@ -234,9 +234,9 @@ class ImageCaptioningRecipeTest(TestCase):
         # The saved model reproduces the reported greedy captions.
         model = keras.saving.load_model(os.path.join(out, "digits.keras"))
         (x_test, _) = keras_seq.datasets.mnist_captions.load_data(
-            num_train=300,
-            num_validation=100,
-            num_test=100,
+            num_train=256,
+            num_validation=128,
+            num_test=128,
             path=self.get_data_dir(),
         )[2]
         examples = metrics["digits"]["greedy"]["examples"]
