@@ -10,9 +10,11 @@ PYTEST_ARGS ?=
 # Two pytest workers (pytest-xdist): most of the suite's time is single-
 # threaded (XLA compiles, recipe subprocesses), so two workers on the 2-core
 # CI machine cut the JAX run from 838 s to 589 s. `make test PYTEST_WORKERS=0`
-# runs in one process. `--dist loadgroup` keeps the tests of an
-# `xdist_group` on one worker, so that an expensive module fixture (the
-# quick demo, the cross-backend models) is built once.
+# runs in one process. Three workers were no faster (JAX pass 740 s against
+# 721 s with two, back to back; two keep the cores ~87 % busy). `--dist
+# loadgroup` keeps the tests of an `xdist_group` on one worker, so that an
+# expensive module fixture (the quick demo, the cross-backend models) is
+# built once.
 PYTEST_WORKERS ?= 2
 # XLA (JAX, and TensorFlow's jit_compile) at its lowest LLVM optimisation
 # level in the tests: their models are tiny, so compiling dominates (JAX
