@@ -106,8 +106,8 @@ UNITS = 32 if args.smoke else args.units
 EMBEDDING_DIM = 16 if args.smoke else 64
 DROPOUT = 0.1  # on features, embeddings and the output layer
 BATCH_SIZE = 64
-# The smoke sizes are whole batches and the smoke captions at most 15
-# words: on JAX and TensorFlow every new batch shape is another compilation.
+# The digits smoke sizes are whole batches, the coco-mini smoke captions
+# at most 15 words: on JAX and TensorFlow each new batch shape compiles again.
 NUM_TRAIN = 4 * BATCH_SIZE if args.smoke else 20000
 NUM_TEST = 2 * BATCH_SIZE if args.smoke else 2000
 EPOCHS = 1 if args.smoke else args.epochs
