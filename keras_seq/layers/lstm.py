@@ -20,7 +20,10 @@ class LSTM(keras.layers.LSTM):
       becomes sequence lengths, and the outputs equal those of Keras's
       masked loop;
     - on JAX and TensorFlow, Keras's own paths: cuDNN on a GPU where Keras
-      uses it, the XLA-compiled loop on the CPU.
+      uses it, its compiled loop on the CPU (a `lax.scan` under XLA on JAX;
+      on TensorFlow a `tf.while_loop` in a graph, which `model.fit` does
+      not XLA-compile on a machine without a GPU unless the model is
+      compiled with `jit_compile=True`).
 
     The native kernel runs when all of these hold; otherwise the layer runs
     Keras's step-by-step loop and says why once, in a warning:
