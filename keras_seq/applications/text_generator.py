@@ -385,11 +385,38 @@ class TextGenerator(ApplicationMixin, keras.Model):
         return logits, hidden, state
 
     def frozen_next(self):
-        """`next` with the weights read once, for a torch decoding loop.
+        """`next` for one generation, with what no token changes done once.
 
-        Returns a function computing what `next` computes, or `None` where
-        its layers have no torch shortcut (other backends, other dtypes).
+        On torch, the weights read once for the eager decoding loop. On JAX
+        and TensorFlow, where the engine calls this inside the compiled
+        function before its loop, every token's embedding projected once
+        through the first recurrent layer's input weights
+        (`RecurrentStack.token_step`), so that each step looks up a row
+        instead of multiplying by a matrix. Returns a function computing
+        what `next` computes, or `None` where no shortcut applies (dtypes
+        other than float32, non-default cells, a LoRA or quantized
+        embedding).
         """
+        if keras.config.backend() != "torch":
+            embedding = self.embedding
+            if (
+                embedding.compute_dtype != "float32"
+                or getattr(embedding, "lora_enabled", False)
+                or getattr(embedding, "quantization_mode", None) is not None
+            ):
+                return None
+            token_step = self.recurrent_stack.token_step(embedding.embeddings)
+            if token_step is None:
+                return None
+
+            def next(prompt, state, index):
+                hidden, state = token_step(prompt[:, index - 1], state)
+                logits = fast_layers.dense(self.head, hidden)
+                logits = fast_layers.ban_index(logits, 0, BANNED_LOGIT)
+                return logits, hidden, state
+
+            return next
+
         functions = fast_layers.frozen_decoding_step(
             self.embedding, self.recurrent_stack, self.head
         )

@@ -64,9 +64,39 @@ class TextGeneratorTest(TestCase):
         model = self.small_model(num_layers=2, cell="gru")
         prompt = ops.convert_to_tensor(model.encode(self.text[:12])[None, :])
         state = model.prefill(prompt[:, :5])
+        # On every backend: torch's fused cells, elsewhere the projected
+        # embedding table (`RecurrentStack.token_step`).
+        self.assertIsNotNone(model.frozen_next())
         self.run_frozen_next_test(model, prompt, state, range(6, 12))
         # Half precision has no shortcut: `generate` then uses `next`.
         self.assertIsNone(self.small_model(dtype="mixed_float16").frozen_next())
+
+    def test_generation_through_the_shortcut_matches_next(self):
+        # `generate` runs `frozen_next` where a model has one; a twin
+        # without it runs `next`. Greedy and beam search pick the same
+        # tokens, and the beam scores agree.
+        model = self.small_model(units=32, num_layers=2)
+        rng = np.random.default_rng(0)
+        model.set_weights(
+            [rng.normal(scale=0.5, size=w.shape) for w in model.get_weights()]
+        )
+        twin = self.small_model(units=32, num_layers=2)
+        twin.set_weights(model.get_weights())
+        twin.frozen_next = lambda: None
+        prompt = ["to be", "that is"]
+        self.assertEqual(
+            model.generate(prompt, 30, sampler="greedy"),
+            twin.generate(prompt, 30, sampler="greedy"),
+        )
+        beam = decoding.BeamSearch(num_beams=3, num_results=2)
+        ids = ops.convert_to_tensor(
+            np.stack([model.encode("to be"), model.encode("that ")])
+        )
+        results = [
+            decoding.generate(m, ids, 12, sampler=beam) for m in (model, twin)
+        ]
+        self.assertAllEqual(results[0]["token_ids"], results[1]["token_ids"])
+        self.assertAllClose(results[0]["scores"], results[1]["scores"])
 
     def test_training_on_shakespeare_lowers_bits_per_character(self):
         train, val = text_datasets.load_data(

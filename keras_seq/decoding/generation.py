@@ -19,10 +19,12 @@ A model takes part by implementing two methods:
 XLA through `tf.function(jit_compile=True)` on TensorFlow and `jax.jit` on
 JAX. On torch the token-by-token samplers run as a plain Python loop under
 `torch.no_grad()`, and keras_seq's recurrent layers step with PyTorch's fused
-cell functions; there a model may also implement `frozen_next()`, returning
-its `next` with the weights read once for the whole generation (or `None`).
-The compiled function is cached per model, sampler, options and shapes, and
-reused.
+cell functions. A model may also implement `frozen_next()`, returning its
+`next` for one generation with what no token changes done once (or `None`):
+on torch, the weights read once; on JAX and TensorFlow it is called inside
+the compiled function, before the loop, so what it computes from the weights
+is computed once per call. The compiled function is cached per model,
+sampler, options and shapes, and reused.
 """
 
 import weakref
@@ -165,10 +167,10 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
     ngram_size = options["no_repeat_ngram_size"]
     pad_token_id = options["pad_token_id"]
 
-    # On torch the loop runs eagerly: a model may offer its `next` with the
-    # weights read once for this generation (see `frozen_next`).
+    # A model may offer its `next` with what no token changes done once for
+    # this generation (see `frozen_next`); here, outside the loop.
     model_next = None
-    if keras.config.backend() == "torch" and hasattr(model, "frozen_next"):
+    if hasattr(model, "frozen_next"):
         model_next = model.frozen_next()
     model_next = model_next or model.next
 

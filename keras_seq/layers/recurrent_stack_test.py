@@ -153,6 +153,38 @@ class RecurrentStackTest(TestCase):
             1e-3,
         )
 
+    @parameterized.parameters("lstm", "gru", "simple_rnn")
+    def test_token_step_matches_step(self, cell):
+        stack = RecurrentStack(cell, 4, num_layers=2)
+        stack.build((None, None, 5))
+        rng = np.random.default_rng(5)
+        for weight in stack.weights:
+            weight.assign(0.5 * rng.normal(size=weight.shape))
+        table = rng.normal(size=(7, 5)).astype("float32")
+        token_step = stack.token_step(table)
+        if keras.config.backend() == "torch":
+            # There `frozen_step` runs PyTorch's fused cells instead.
+            self.assertIsNone(token_step)
+            return
+        self.assertIsNotNone(token_step, "the projected table must apply")
+        token_ids = rng.integers(0, 7, size=(6, 3)).astype("int32")
+        states = stack.get_initial_state(batch_size=3)
+        token_states = states
+        for ids in token_ids:
+            output, states = stack.step(table[ids], states)
+            token_output, token_states = token_step(ids, token_states)
+            self.assertAllClose(output, token_output, atol=1e-6)
+        self.assertAllClose(states, token_states, atol=1e-6)
+
+    def test_token_step_declines_what_it_cannot_compute(self):
+        table = np.zeros((7, 5), "float32")
+        bidirectional = RecurrentStack("gru", 4, bidirectional=True)
+        bidirectional.build((None, None, 5))
+        self.assertIsNone(bidirectional.token_step(table))
+        half = RecurrentStack("lstm", 4, dtype="mixed_bfloat16")
+        half.build((None, None, 5))
+        self.assertIsNone(half.token_step(table))
+
     @parameterized.product(cell=["lstm", "gru"], bidirectional=[False, True])
     def test_saving(self, cell, bidirectional):
         self.run_model_saving_test(

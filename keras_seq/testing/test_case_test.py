@@ -64,7 +64,7 @@ class TestCaseTest(TestCase):
             )
 
     def test_frozen_next_that_differs_fails(self):
-        # Off torch a shortcut must not exist; on torch it must match `next`.
+        # A shortcut that exists must match `next`, on every backend.
         class Model:
             def next(self, prompt, cache, index):
                 return keras.ops.ones((1, 3)), keras.ops.ones((1, 2)), cache
