@@ -132,6 +132,23 @@ def _torch_fused_cell(cell, frozen=False):
     return step
 
 
+def _step_layers(layers, x, states):
+    """Advances `layers`, bottom up, by one step from `x`: `(outputs,
+    new per-layer states)`, each layer's cell at inference (PyTorch's fused
+    cell on torch, where it applies)."""
+    new_states = []
+    for layer, layer_state in zip(layers, states):
+        fused = _torch_fused_cell(layer.cell)
+        if fused is not None:
+            x, layer_state = fused(*_as_tensors(x, layer_state))
+        else:
+            x, layer_state = layer.cell(x, list(layer_state), training=False)
+        if not isinstance(layer_state, (list, tuple)):
+            layer_state = [layer_state]
+        new_states.append(list(layer_state))
+    return x, new_states
+
+
 def _rows(table, indices):
     """`keras.ops.take(table, indices, axis=0)` for in-range indices.
 
@@ -410,20 +427,7 @@ class RecurrentStack(keras.layers.Layer):
         self.check_state(states, name="states")
         if not self.built:
             self.build((None, None, inputs.shape[-1]))
-        x = inputs
-        new_states = []
-        for layer, layer_state in zip(self.recurrent_layers, states):
-            fused = _torch_fused_cell(layer.cell)
-            if fused is not None:
-                x, layer_state = fused(*_as_tensors(x, layer_state))
-            else:
-                x, layer_state = layer.cell(
-                    x, list(layer_state), training=False
-                )
-            if not isinstance(layer_state, (list, tuple)):
-                layer_state = [layer_state]
-            new_states.append(list(layer_state))
-        return x, new_states
+        return _step_layers(self.recurrent_layers, inputs, states)
 
     def frozen_step(self):
         """`step` with the weights read once, for a decoding loop on torch.
@@ -494,15 +498,8 @@ class RecurrentStack(keras.layers.Layer):
 
         def step(token_ids, states):
             x, state = first_step(_rows(table, token_ids), list(states[0]))
-            new_states = [state]
-            for layer, layer_state in zip(layers, states[1:]):
-                x, layer_state = layer.cell(
-                    x, list(layer_state), training=False
-                )
-                if not isinstance(layer_state, (list, tuple)):
-                    layer_state = [layer_state]
-                new_states.append(list(layer_state))
-            return x, new_states
+            x, new_states = _step_layers(layers, x, states[1:])
+            return x, [state, *new_states]
 
         return step
 
