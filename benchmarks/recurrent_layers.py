@@ -18,7 +18,10 @@ after a warm-up epoch that compiles. Inference: samples per second of
 `model.predict` (batch 128), after a warm-up call. Each figure is the best
 of `--repeats` runs, taken in rounds that run the three contenders (Keras,
 keras_seq, PyTorch) one after the other, so that a drift in the machine's
-speed reaches all three alike.
+speed reaches all three alike. The masked and unmasked text models share
+their rounds (six contenders), so that the masked-over-unmasked ratio is
+not a drift between two moments either. It still varies from run to run
+on a shared machine: see the README.
 
 Targets (issue 8): `keras_seq.layers` at least 1.0x plain PyTorch on every
 backend; masked at most 1.1x the unmasked time.
@@ -38,6 +41,9 @@ from backend_workers import run_or_work
 BACKENDS = ("tensorflow", "jax", "torch")
 CELLS = ("lstm", "gru")
 TASKS = ("rows", "text_masked", "text_unmasked")
+# The tasks timed in the same rounds.
+ROUNDS = (("rows",), ("text_masked", "text_unmasked"))
+CONTENDERS = ("keras", "keras_seq", "torch")
 UNITS = 128
 BATCH_SIZE = 128
 VOCABULARY_SIZE = 5_000
@@ -236,50 +242,63 @@ def worker(backend, num_batches, repeats, output):
     }
     num_samples = num_batches * BATCH_SIZE
     for cell in CELLS:
-        for task in TASKS:
-            runs = {
-                "keras": keras_runs(keras.layers, cell, task, num_batches),
-                "keras_seq": keras_runs(
+        for tasks in ROUNDS:
+            runs = {}
+            for task in tasks:
+                runs[task, "keras"] = keras_runs(
+                    keras.layers, cell, task, num_batches
+                )
+                runs[task, "keras_seq"] = keras_runs(
                     keras_seq.layers, cell, task, num_batches
-                ),
-                "torch": torch_runs(cell, task, num_batches),
-            }
+                )
+                runs[task, "torch"] = torch_runs(cell, task, num_batches)
             train = _best_of_interleaved(
-                {name: run[0] for name, run in runs.items()}, repeats
+                {key: run[0] for key, run in runs.items()}, repeats
             )
             infer = _best_of_interleaved(
-                {name: run[1] for name, run in runs.items()}, repeats
+                {key: run[1] for key, run in runs.items()}, repeats
             )
-            row = {}
-            for name, run in runs.items():
-                row[name] = {
-                    "train_samples_per_second": round(
-                        num_samples / train[name], 1
-                    ),
-                    "inference_samples_per_second": round(
-                        num_samples / infer[name], 1
-                    ),
-                }
-                if name != "torch":
-                    row[name]["paths"] = run[2]()
-            reference = row["torch"]
-            for name in ("keras", "keras_seq"):
-                for kind in ("train", "inference"):
-                    key = f"{kind}_samples_per_second"
-                    row[name][f"{kind}_over_torch"] = round(
-                        row[name][key] / reference[key], 2
-                    )
-            results[f"{cell}_{task}"] = row
-            print(
-                f"{backend} {cell} {task}: train "
-                f"{row['keras']['train_samples_per_second']:,.0f} (keras) "
-                f"{row['keras_seq']['train_samples_per_second']:,.0f} "
-                f"(keras_seq) {reference['train_samples_per_second']:,.0f} "
-                f"(torch) samples/s",
-                flush=True,
-            )
+            for task in tasks:
+                results[f"{cell}_{task}"] = _row(
+                    {name: runs[task, name] for name in CONTENDERS},
+                    {name: train[task, name] for name in CONTENDERS},
+                    {name: infer[task, name] for name in CONTENDERS},
+                    num_samples,
+                )
+                _print_row(backend, cell, task, results[f"{cell}_{task}"])
     with open(output, "w") as f:
         json.dump(results, f)
+
+
+def _row(runs, train, infer, num_samples):
+    """One task's figures: samples/s per contender, and ratios to PyTorch."""
+    row = {}
+    for name, run in runs.items():
+        row[name] = {
+            "train_samples_per_second": round(num_samples / train[name], 1),
+            "inference_samples_per_second": round(num_samples / infer[name], 1),
+        }
+        if name != "torch":
+            row[name]["paths"] = run[2]()
+    reference = row["torch"]
+    for name in ("keras", "keras_seq"):
+        for kind in ("train", "inference"):
+            key = f"{kind}_samples_per_second"
+            row[name][f"{kind}_over_torch"] = round(
+                row[name][key] / reference[key], 2
+            )
+    return row
+
+
+def _print_row(backend, cell, task, row):
+    print(
+        f"{backend} {cell} {task}: train "
+        f"{row['keras']['train_samples_per_second']:,.0f} (keras) "
+        f"{row['keras_seq']['train_samples_per_second']:,.0f} "
+        f"(keras_seq) {row['torch']['train_samples_per_second']:,.0f} "
+        f"(torch) samples/s",
+        flush=True,
+    )
 
 
 def _cell(row, name, kind):
