@@ -23,6 +23,12 @@ Two more figures say what bounds those ratios on a CPU:
   (embedding to gates, state to gates, state to logits) in a loop of
   `torch.addmm` calls, so the largest speed-up over the PyTorch loop that
   any implementation doing those products could reach;
+- the step's arithmetic at the machine's peak: the two products that every
+  token needs (state to gates and state to logits; the embedding-to-gates
+  product can be made once per call, as keras_seq does) in floating-point
+  operations, divided by the rate of a large PyTorch/MKL matrix product
+  (2048 x 2048 by 2048 x 2048) on every core: a bound on the speed-up that
+  holds for any implementation, however good its small products;
 - greedy decoding of `num_beams` rows, so that beam search is also compared
   with greedy work over as many rows as it extends.
 
@@ -106,6 +112,23 @@ def matmul_floor(batch_size, num_tokens, repeats):
     return best / num_tokens
 
 
+def peak_flops(repeats, size=2048):
+    """Floating-point operations per second of a large PyTorch/MKL matrix
+    product on every core: about the most this CPU sustains."""
+    import torch
+
+    left, right = torch.rand(size, size), torch.rand(size, size)
+    left @ right
+    best, _ = _best_time(lambda: left @ right, repeats)
+    return 2 * size**3 / best
+
+
+def step_flops(batch_size):
+    """Floating-point operations of the products every greedy step needs:
+    state to gates and state to logits."""
+    return 2 * batch_size * UNITS * (4 * UNITS + VOCABULARY_SIZE)
+
+
 def worker(backend, num_tokens, repeats, output):
     os.environ["KERAS_BACKEND"] = backend
     import numpy as np
@@ -116,7 +139,12 @@ def worker(backend, num_tokens, repeats, output):
     model = keras_seq.applications.TextGenerator(
         vocabulary, units=UNITS, embedding_dim=EMBEDDING_DIM
     )
-    results = {"backend": backend, "tokens": num_tokens}
+    peak = peak_flops(repeats)
+    results = {
+        "backend": backend,
+        "tokens": num_tokens,
+        "machine_peak_gflops": round(peak / 1e9, 1),
+    }
     for batch_size in BATCH_SIZES:
         prompt = np.ones((batch_size, 1), "int32")
 
@@ -163,6 +191,9 @@ def worker(backend, num_tokens, repeats, output):
             ),
             "largest_possible_speedup_over_torch_eager": round(
                 batch_size / reference / floor, 2
+            ),
+            "speedup_bound_at_machine_peak": round(
+                batch_size / reference / (step_flops(batch_size) / peak), 2
             ),
         }
 
@@ -232,14 +263,16 @@ def main():
     print(
         "\nWhat bounds the ratios: microseconds per step of greedy decoding, "
         "of the PyTorch loop, and of the step's matrix products alone "
-        "(largest possible speed-up over the PyTorch loop); beam(4) over "
-        "greedy decoding of 4x the rows:\n"
+        "(largest possible speed-up over the PyTorch loop); the speed-up "
+        "bound if the products every step needs ran at the peak rate of a "
+        "large matrix product; beam(4) over greedy decoding of 4x the rows:\n"
     )
     print(
         "| backend | batch | step | PyTorch loop | products alone "
-        "(largest speed-up) | beam(4) / greedy over 4x rows |"
+        "(largest speed-up) | bound at peak (GFLOP/s) "
+        "| beam(4) / greedy over 4x rows |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for row in rows:
         for batch_size in BATCH_SIZES:
             r = row[f"batch_{batch_size}"]
@@ -249,6 +282,8 @@ def main():
                 f"| {r['torch_eager_step_microseconds']:.0f} "
                 f"| {r['matmul_floor_microseconds_per_step']:.0f} "
                 f"({r['largest_possible_speedup_over_torch_eager']:.1f}x) "
+                f"| {r['speedup_bound_at_machine_peak']:.1f}x "
+                f"({row['machine_peak_gflops']:.0f}) "
                 f"| {r['beam_over_greedy_same_rows']:.2f}x |"
             )
     print(f"\nwrote {path}")
