@@ -21,7 +21,20 @@ keras_seq, PyTorch) one after the other, so that a drift in the machine's
 speed reaches all three alike. The masked and unmasked text models share
 their rounds (six contenders), so that the masked-over-unmasked ratio is
 not a drift between two moments either. It still varies from run to run
-on a shared machine: see the README.
+on a shared machine: see benchmarks/README.md.
+
+PyTorch's speed on the CPU here depends on glibc's allocator: by default
+glibc serves large allocations with fresh pages from the system (`mmap`),
+gives them back when they are freed, and raises the size above which it
+does so as the process frees large blocks, so what ran before a model
+changes its speed. Fixed thresholds remove that (`benchmarks/README.md`
+has the figures):
+
+    MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 \
+        python benchmarks/recurrent_layers.py --batches 40 --repeats 5
+
+The JSON records these variables (and `LD_PRELOAD`, `GLIBC_TUNABLES`) as
+it records `XLA_FLAGS`.
 
 Targets (issue 8): `keras_seq.layers` at least 1.0x plain PyTorch on every
 backend; masked at most 1.1x the unmasked time.
@@ -368,6 +381,12 @@ def main():
                 "batches_per_epoch": args.batches,
                 "repeats": args.repeats,
                 "xla_flags": os.environ.get("XLA_FLAGS", ""),
+                "allocator_environment": {
+                    key: value
+                    for key, value in os.environ.items()
+                    if key.startswith("MALLOC_")
+                    or key in ("LD_PRELOAD", "GLIBC_TUNABLES")
+                },
                 "results": rows,
             },
             f,
