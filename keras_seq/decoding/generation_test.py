@@ -217,6 +217,26 @@ class GenerateTest(TestCase):
             np.all(outputs["token_ids"][~outputs["padding_mask"]] == 0)
         )
 
+    def test_end_token_with_ragged_prompts(self):
+        # 0 -> 1 -> 2 -> END: the first row reaches its limit (two tokens)
+        # before its end token; the second ends at once, one step earlier
+        # than its own limit.
+        table = np.full((VOCABULARY_SIZE, VOCABULARY_SIZE), -5.0, "float32")
+        table[0, 1] = table[1, 2] = table[2, END] = table[END, 1] = 5.0
+        model = MarkovModel(table, drift=0.0)
+        prompts = [[0], [2, 2]]
+        outputs = decoding.generate(model, prompts, 2, end_token_id=END)
+        self.assertEqual(outputs["token_ids"][0, :3].tolist(), [0, 1, 2])
+        self.assertEqual(outputs["token_ids"][1, :3].tolist(), [2, 2, END])
+        self.assertEqual(outputs["padding_mask"].sum(axis=1).tolist(), [3, 3])
+        for row, prompt in enumerate(prompts):
+            alone = decoding.generate(model, [prompt], 2, end_token_id=END)
+            width = alone["token_ids"].shape[1]
+            self.assertEqual(
+                outputs["token_ids"][row, :width].tolist(),
+                alone["token_ids"][0].tolist(),
+            )
+
     @parameterized.named_parameters(("greedy", "greedy"), ("beam", "beam"))
     def test_min_length_and_no_repeat_ngram(self, sampler):
         table = np.full((VOCABULARY_SIZE, VOCABULARY_SIZE), 0.0, "float32")

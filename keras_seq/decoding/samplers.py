@@ -401,12 +401,15 @@ class BeamSearch(keras_hub.samplers.Sampler):
                 kept = torch.full_like(log_probs, MISSING_SCORE)
                 kept.scatter_(1, alive_tokens[:, i : i + 1].long(), 0.0)
                 log_probs = torch.where(forced[:, None], kept, log_probs)
-            totals = alive_log_probs[:, :, None] + split(log_probs)
+            totals = alive_log_probs.unsqueeze(-1) + split(log_probs)
             values, flat_indices = torch.topk(
                 totals.reshape(batch_size, -1), num_candidates
             )
-            source_beams = flat_indices // vocabulary_size
-            new_tokens = (flat_indices % vocabulary_size).to(prompt.dtype)
+            source_beams = torch.div(
+                flat_indices, vocabulary_size, rounding_mode="floor"
+            )
+            # int64: assigning to the token buffers casts them.
+            new_tokens = flat_indices % vocabulary_size
             if end_token_id is None and i < first_last_step:
                 # Nothing ends: the best `beams` extensions stay alive.
                 alive_log_probs = values
@@ -451,12 +454,7 @@ class BeamSearch(keras_hub.samplers.Sampler):
             rows = (alive_beams + offsets).reshape(-1)
             alive_tokens = alive_tokens.index_select(0, rows)
             alive_tokens[:, i] = alive_new_tokens.reshape(-1)
-            cache = _reorder(
-                cache,
-                previous_cache,
-                lambda x, rows=rows: x.index_select(0, rows),
-                map_function=_map_tensors,
-            )
+            cache = _reorder_eagerly(cache, previous_cache, rows)
         n = self.num_results
         return {
             "token_ids": finished_tokens[:, :n],
@@ -512,25 +510,18 @@ class BeamSearch(keras_hub.samplers.Sampler):
         return config
 
 
-def _map_tensors(function, structure, *structures):
-    """`function` applied to every tensor of nested dicts, lists and tuples,
-    and to the tensors at the same place in `structures` (a plain
-    recursion: on torch, `keras.tree` costs more per call than a decoding
-    step's arithmetic)."""
+def _map_tensors(function, structure):
+    """`function` applied to every tensor of nested dicts, lists and tuples
+    (a plain recursion: on torch, `keras.tree` costs more per call than a
+    decoding step's arithmetic)."""
     if isinstance(structure, dict):
-        return {
-            k: _map_tensors(function, v, *(o[k] for o in structures))
-            for k, v in structure.items()
-        }
+        return {k: _map_tensors(function, v) for k, v in structure.items()}
     if isinstance(structure, (list, tuple)):
-        return type(structure)(
-            _map_tensors(function, *parts)
-            for parts in zip(structure, *structures)
-        )
-    return function(structure, *structures)
+        return type(structure)([_map_tensors(function, v) for v in structure])
+    return function(structure)
 
 
-def _reorder(cache, previous_cache, take, map_function=tree.map_structure):
+def _reorder(cache, previous_cache, take):
     """The rows of the beams that survive a step, `take(x)`, of each tensor
     of `cache` that `next` changed.
 
@@ -539,11 +530,32 @@ def _reorder(cache, previous_cache, take, map_function=tree.map_structure):
     every beam of a sequence since the search repeated it, so gathering it
     would copy each row onto an equal one. It is kept as it is.
     """
-    return map_function(
+    return tree.map_structure(
         lambda new, old: new if new is old else take(new),
         cache,
         previous_cache,
     )
+
+
+def _reorder_eagerly(cache, previous_cache, rows):
+    """`_reorder` for torch's eager search, taking `rows` of each changed
+    tensor: a direct recursion over dicts, lists and tuples that stops at
+    whatever `next` passed through unchanged."""
+    if cache is previous_cache:
+        return cache
+    if isinstance(cache, dict):
+        return {
+            k: _reorder_eagerly(v, previous_cache[k], rows)
+            for k, v in cache.items()
+        }
+    if isinstance(cache, (list, tuple)):
+        return type(cache)(
+            [
+                _reorder_eagerly(new, old, rows)
+                for new, old in zip(cache, previous_cache)
+            ]
+        )
+    return cache.index_select(0, rows)
 
 
 SAMPLERS = {
