@@ -103,7 +103,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_arguments(parser, BACKENDS)
     parser.add_argument("--tokens", type=int, default=48)
-    parser.add_argument("--repeats", type=int, default=3)
+    # Best of 10: with 3, two back-to-back runs differed by up to a third.
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--smoke", action="store_true", help="8 tokens, 1 run")
     args = parser.parse_args()
     if args.smoke:
@@ -143,6 +144,8 @@ def main():
             {
                 "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
                 "command": "python benchmarks/attention_decoding.py",
+                "tokens": args.tokens,
+                "repeats": args.repeats,
                 "results": rows,
             },
             f,
