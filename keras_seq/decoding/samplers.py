@@ -356,7 +356,9 @@ class BeamSearch(keras_hub.samplers.Sampler):
         ragged = bool((mask[:, index:]).any())
         alive_tokens = prompt.repeat_interleave(beams, dim=0)
         alive_mask = mask.repeat_interleave(beams, dim=0)
-        cache = _map_tensors(lambda x: x.repeat_interleave(beams, 0), cache)
+        cache = tree.map_structure(
+            lambda x: x.repeat_interleave(beams, 0), cache
+        )
         # Every new tensor on the prompt's device (a GPU's, say).
         device = prompt.device
         alive_log_probs = torch.full(
@@ -508,17 +510,6 @@ class BeamSearch(keras_hub.samplers.Sampler):
             }
         )
         return config
-
-
-def _map_tensors(function, structure):
-    """`function` applied to every tensor of nested dicts, lists and tuples
-    (a plain recursion: on torch, `keras.tree` costs more per call than a
-    decoding step's arithmetic)."""
-    if isinstance(structure, dict):
-        return {k: _map_tensors(function, v) for k, v in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)([_map_tensors(function, v) for v in structure])
-    return function(structure)
 
 
 def _reorder(cache, previous_cache, take):
