@@ -390,7 +390,13 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
         return detokenize(tokens)
 
     def make_dataset(
-        self, sources, targets, batch_size=64, shuffle=True, seed=None
+        self,
+        sources,
+        targets,
+        batch_size=64,
+        shuffle=True,
+        seed=None,
+        length_multiple=LENGTH_MULTIPLE,
     ):
         """Tokenizes sentence pairs into teacher-forcing batches for `fit`.
 
@@ -399,12 +405,16 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
             batch_size: int. Pairs per batch.
             shuffle: bool. Reshuffle (and regroup by length) every epoch.
             seed: optional int, for the shuffling.
+            length_multiple: int. Each batch is padded to the next multiple
+                of this many tokens. On JAX and TensorFlow every new batch
+                shape compiles the training step again: a larger multiple
+                compiles fewer shapes and computes more padding.
 
         Returns:
             A `tf.data.Dataset` (which `fit` reads on every backend) of
             `({"source_ids", "target_ids"}, labels, weights)` batches of
             int32 ids (float32 weights), each padded to its own length, a
-            multiple of 8.
+            multiple of `length_multiple`.
         """
         sources, targets = check_text_pairs(
             "sources", sources, "targets", targets
@@ -420,6 +430,7 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
             check_positive_int("batch_size", batch_size),
             bool(shuffle),
             seed,
+            length_multiple=length_multiple,
         )
 
         def generate():

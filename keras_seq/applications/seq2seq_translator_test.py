@@ -197,9 +197,24 @@ class Seq2SeqTranslatorTest(TestCase):
             x_train, y_train, tokenizer="word", units=32, embedding_dim=16
         )
         model.compile(optimizer=keras.optimizers.Adam(1e-2, clipnorm=1.0))
-        before = model.evaluate(x_val[:100], y_val[:100], verbose=0)
-        model.fit(x_train, y_train, batch_size=50, epochs=3, verbose=0)
-        after = model.evaluate(x_val[:100], y_val[:100], verbose=0)
+        # Every batch padded to 32 tokens: one shape for the training step
+        # and one for evaluation, where the default multiple of 8 gives
+        # these 600 pairs five and two (each compiled on JAX and
+        # TensorFlow).
+        train = model.make_dataset(
+            x_train, y_train, batch_size=50, seed=0, length_multiple=32
+        )
+        validation = model.make_dataset(
+            x_val[:100], y_val[:100], 50, shuffle=False, length_multiple=32
+        )
+        shapes = {
+            (inputs["source_ids"].shape, inputs["target_ids"].shape)
+            for inputs, _, _ in [*train, *validation]
+        }
+        self.assertEqual(shapes, {((50, 32), (50, 32))})
+        before = model.evaluate(validation, verbose=0)
+        model.fit(train, epochs=3, shuffle=False, verbose=0)
+        after = model.evaluate(validation, verbose=0)
         self.assertLess(after[0], before[0] - 1.0)
         self.assertGreater(after[1], before[1] + 0.05)
 
