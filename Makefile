@@ -34,7 +34,10 @@ TEST_THREADS_torch := OMP_NUM_THREADS=1
 # numerics tests, two workers, 334 s and 296 s; the whole JAX pass, run
 # back to back, 852 s and 799 s.
 # One directory per backend's pass, so that passes run side by side
-# (`make -j`) never empty each other's.
+# (`make -j`) never empty each other's. Side by side is slower on the 2-core
+# CI machine: `make -j3 --output-sync=target test-tensorflow test-jax
+# test-torch` (6 workers) took 1,658 s for the torch pass alone, whose quick
+# demo then ran past its 1,200 s timeout (337 s in the sequential run).
 TEST_JAX_CACHE := $(abspath .jax-test-cache)
 TEST_JAX_ENV = JAX_COMPILATION_CACHE_DIR=$(TEST_JAX_CACHE)/$* \
 	JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
