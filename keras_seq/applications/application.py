@@ -10,6 +10,9 @@ from keras_seq.applications.vocabulary import START_ID
 from keras_seq.decoding.logits_processing import BANNED_LOGIT
 from keras_seq.utils import fast_layers
 
+# Padding, unknown words and the start token are never generated.
+NEVER_GENERATED = (PAD_ID, OOV_ID, START_ID)
+
 
 class ApplicationMixin:
     """Config and compile plumbing for the application models.
@@ -110,10 +113,17 @@ class TokenDecoderMixin:
 
     def next(self, prompt, cache, index):
         """Reads `prompt[:, index - 1]`; returns logits for `index`."""
+
+        def dense(hidden):
+            logits = fast_layers.dense(self.head, hidden)
+            for banned in NEVER_GENERATED:
+                logits = fast_layers.ban_index(logits, banned, BANNED_LOGIT)
+            return logits
+
         return self._next(
             lambda tokens: fast_layers.embed(self.target_embedding, tokens),
             self.decoder.step,
-            lambda hidden: fast_layers.dense(self.head, hidden),
+            dense,
             prompt,
             cache,
             index,
@@ -125,8 +135,14 @@ class TokenDecoderMixin:
         Returns a function computing what `next` computes, or `None` where
         a layer has no torch shortcut (other backends, other dtypes).
         """
+        # The frozen head bans what is never generated itself, at no cost
+        # per token.
         functions = fast_layers.frozen_decoding_step(
-            self.target_embedding, self.decoder, self.head
+            self.target_embedding,
+            self.decoder,
+            self.head,
+            banned=NEVER_GENERATED,
+            banned_value=BANNED_LOGIT,
         )
         if functions is None:
             return None
@@ -134,7 +150,7 @@ class TokenDecoderMixin:
 
     def _next(self, embed, step, dense, prompt, cache, index):
         # `next`, from functions for the embedding, the decoder's `step`
-        # and the head.
+        # and the head (which bans the tokens never generated).
         embedded = embed(prompt[:, index - 1])
         if self.attention is None:
             hidden, state = step(embedded, cache["state"])
@@ -146,11 +162,7 @@ class TokenDecoderMixin:
                 cache.get("encoder_mask"),
                 encoder_keys=cache["encoder_keys"],
             )
-        logits = dense(hidden)
-        # Padding, unknown words and the start token are never generated.
-        for banned in (PAD_ID, OOV_ID, START_ID):
-            logits = fast_layers.ban_index(logits, banned, BANNED_LOGIT)
-        return logits, hidden, {**cache, "state": state}
+        return dense(hidden), hidden, {**cache, "state": state}
 
     def _get_sampler(self, sampler, kwargs):
         """The sampler to use: `sampler`, else the model's, built with the

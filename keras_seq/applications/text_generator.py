@@ -417,8 +417,14 @@ class TextGenerator(ApplicationMixin, keras.Model):
 
             return next
 
+        # The head bans the out-of-vocabulary token itself (its logit
+        # comes out as BANNED_LOGIT): one PyTorch call per token fewer.
         functions = fast_layers.frozen_decoding_step(
-            self.embedding, self.recurrent_stack, self.head
+            self.embedding,
+            self.recurrent_stack,
+            self.head,
+            banned=(0,),
+            banned_value=BANNED_LOGIT,
         )
         if functions is None:
             return None
@@ -426,8 +432,7 @@ class TextGenerator(ApplicationMixin, keras.Model):
 
         def next(prompt, state, index):
             hidden, state = step(embed(prompt[:, index - 1]), state)
-            logits = fast_layers.ban_index(dense(hidden), 0, BANNED_LOGIT)
-            return logits, hidden, state
+            return dense(hidden), hidden, state
 
         return next
 

@@ -71,15 +71,26 @@ def frozen_embed(layer):
     return lambda token_ids: torch.embedding(table, token_ids.long())
 
 
-def frozen_dense(layer):
+def frozen_dense(layer, banned=(), banned_value=None):
     """`dense` as a function of the inputs with the weights read once, or
-    `None` where `dense` has no torch shortcut."""
+    `None` where `dense` has no torch shortcut.
+
+    With `banned` column indices, the outputs in those columns are
+    `banned_value`, as `ban_index` would set them, at no cost per call:
+    their kernel columns are zeroed and their biases set to the value once,
+    here (equal for finite inputs).
+    """
     if not _fusable_dense(layer):
         return None
     import torch
 
     bias = layer.bias.value.detach()
     kernel = frozen_kernel(layer)
+    if banned:
+        bias, kernel = bias.clone(), kernel.clone()
+        banned = list(banned)
+        bias[banned] = banned_value
+        kernel[:, banned] = 0.0
     return lambda inputs: torch.addmm(bias, inputs, kernel)
 
 
@@ -92,14 +103,17 @@ def frozen_kernel(layer):
     return layer.kernel.value.detach().contiguous()
 
 
-def frozen_decoding_step(embedding, decoder, head):
+def frozen_decoding_step(
+    embedding, decoder, head, banned=(), banned_value=None
+):
     """`(embed, step, dense)`: the frozen shortcuts of a decoding step's
-    `Embedding`, decoder (its `frozen_step()`) and `Dense` head, or `None`
-    where any of them has none."""
+    `Embedding`, decoder (its `frozen_step()`) and `Dense` head (with
+    `banned` logits, see `frozen_dense`), or `None` where any of them has
+    none."""
     functions = (
         frozen_embed(embedding),
         decoder.frozen_step(),
-        frozen_dense(head),
+        frozen_dense(head, banned, banned_value),
     )
     return None if any(f is None for f in functions) else functions
 
