@@ -27,6 +27,7 @@ is computed once per call. The compiled function is cached per model,
 sampler, options and shapes, and reused.
 """
 
+import functools
 import weakref
 
 import keras
@@ -50,6 +51,12 @@ _COMPILED = weakref.WeakKeyDictionary()
 # The most tokens `generate` makes after a prompt: its output buffer holds
 # them all (a million int32 per row is 4 MB).
 MAX_LENGTH = 1_000_000
+
+
+@functools.cache
+def _is_float32(dtype):
+    # Once per dtype object, not once per token of torch's eager loop.
+    return keras.backend.standardize_dtype(dtype) == "float32"
 
 
 def _check_model(model, return_attention):
@@ -176,7 +183,7 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
 
     def next(prompt, cache, index):
         logits, hidden, state = model_next(prompt, cache["state"], index)
-        if keras.backend.standardize_dtype(logits.dtype) != "float32":
+        if not _is_float32(logits.dtype):
             logits = ops.cast(logits, "float32")
         if min_length and end_token_id is not None:
             generated = index - cache["prompt_lengths"]

@@ -68,7 +68,14 @@ def frozen_embed(layer):
     import torch
 
     table = layer.embeddings.value.detach()
-    return lambda token_ids: torch.embedding(table, token_ids.long())
+
+    def embed(token_ids):
+        # PyTorch looks up int32 ids as they are (a cast costs a call).
+        if token_ids.dtype not in (torch.int32, torch.int64):
+            token_ids = token_ids.long()
+        return torch.embedding(table, token_ids)
+
+    return embed
 
 
 def frozen_dense(layer, banned=(), banned_value=None):

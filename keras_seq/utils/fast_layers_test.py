@@ -43,3 +43,18 @@ class FrozenDenseTest(TestCase):
             return
         inputs = ops.ones((2, 5))
         self.assertAllClose(head(inputs), frozen(inputs))
+
+
+class FrozenEmbedTest(TestCase):
+    def test_any_integer_ids_look_up_the_layer_rows(self):
+        embedding = keras.layers.Embedding(10, 4)
+        embedding.build((None,))
+        frozen = fast_layers.frozen_embed(embedding)
+        if keras.config.backend() != "torch":
+            self.assertIsNone(frozen)
+            return
+        ids = np.array([[0, 3], [9, 1]])
+        expected = ops.convert_to_numpy(embedding(ids))
+        for dtype in ("int32", "int64", "uint8"):
+            looked_up = frozen(ops.convert_to_tensor(ids, dtype=dtype))
+            self.assertAllClose(expected, looked_up, msg=dtype)
