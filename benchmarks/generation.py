@@ -32,6 +32,11 @@ Two more figures say what bounds those ratios on a CPU:
 - greedy decoding of `num_beams` rows, so that beam search is also compared
   with greedy work over as many rows as it extends.
 
+For each batch size, keras_seq's greedy and beam calls, the greedy call on
+`num_beams` times the rows, the PyTorch loop and the products alone are
+timed in interleaved rounds (`--repeats`, one call of each per round), and
+each figure is the best of its rounds.
+
     python benchmarks/generation.py [--backends jax torch] [--tokens 200]
 """
 
@@ -63,8 +68,9 @@ def _best_time(function, repeats):
     return min(times), statistics.median(times)
 
 
-def torch_reference(batch_size, num_tokens, repeats):
-    """Greedy decoding with torch.nn.LSTM, eager, as PyTorch users write it."""
+def torch_reference(batch_size, num_tokens):
+    """Greedy decoding with torch.nn.LSTM, eager, as PyTorch users write it:
+    a function that decodes `num_tokens` tokens for `batch_size` rows."""
     import torch
 
     torch.manual_seed(0)
@@ -83,13 +89,12 @@ def torch_reference(batch_size, num_tokens, repeats):
                 tokens.append(token)
             return torch.cat(tokens, dim=1)
 
-    decode()
-    best, _ = _best_time(decode, repeats)
-    return batch_size * num_tokens / best
+    return decode
 
 
-def matmul_floor(batch_size, num_tokens, repeats):
-    """Seconds per step of the step's matrix products alone (PyTorch/MKL)."""
+def matmul_floor(batch_size, num_tokens):
+    """A function running a step's matrix products alone (PyTorch/MKL),
+    `num_tokens` times."""
     import torch
 
     inputs = torch.rand(batch_size, EMBEDDING_DIM)
@@ -107,9 +112,21 @@ def matmul_floor(batch_size, num_tokens, repeats):
                 gates = torch.addmm(gates, state, recurrent_kernel)
                 torch.addmm(output_bias, state, output_kernel)
 
-    products()
-    best, _ = _best_time(products, repeats)
-    return best / num_tokens
+    return products
+
+
+def interleaved_best_times(functions, repeats):
+    """The best time of each of `functions` (a dict), timed in `repeats`
+    rounds of one call each, so that the machine's drift (its speed moves
+    by a fifth from hour to hour, and in phases of seconds) reaches every
+    contender alike rather than making one look faster than another."""
+    best = {name: float("inf") for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def peak_flops(repeats, size=2048):
@@ -164,17 +181,29 @@ def worker(backend, num_tokens, repeats, output):
         start = time.perf_counter()
         greedy()
         first_call = time.perf_counter() - start
-        greedy_best, _ = _best_time(greedy, repeats)
         start = time.perf_counter()
         beam()
         beam_first_call = time.perf_counter() - start
-        beam_best, _ = _best_time(beam, repeats)
         # Greedy over as many rows as the beam search extends.
         wide_prompt = np.ones((batch_size * NUM_BEAMS, 1), "int32")
         greedy(wide_prompt)
-        wide_best, _ = _best_time(lambda: greedy(wide_prompt), repeats)
-        reference = torch_reference(batch_size, num_tokens, repeats)
-        floor = matmul_floor(batch_size, num_tokens, repeats)
+        contenders = {
+            "greedy": greedy,
+            "beam": beam,
+            "wide": lambda: greedy(wide_prompt),
+            "reference": torch_reference(batch_size, num_tokens),
+            "floor": matmul_floor(batch_size, num_tokens),
+        }
+        contenders["reference"]()
+        contenders["floor"]()
+        best = interleaved_best_times(contenders, repeats)
+        greedy_best, beam_best, wide_best = (
+            best["greedy"],
+            best["beam"],
+            best["wide"],
+        )
+        reference = batch_size * num_tokens / best["reference"]
+        floor = best["floor"] / num_tokens
         tokens_per_second = batch_size * num_tokens / greedy_best
         results[f"batch_{batch_size}"] = {
             "greedy_tokens_per_second": round(tokens_per_second, 1),
