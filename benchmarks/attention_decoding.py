@@ -11,7 +11,8 @@ On torch the loop runs eagerly and the model's `frozen_next()` (built on
 `AttentionDecoder.frozen_step()`) reads the weights once per call; the
 same process also times the loop with `frozen_next` switched off (the
 model's `next`, which goes through the Keras layers on every token), so the
-ratio shows what reading the weights once is worth.
+ratio shows what reading the weights once is worth. The two are timed in
+interleaved rounds, best of `--repeats` each.
 
     python benchmarks/attention_decoding.py [--backends torch jax] [--smoke]
 """
@@ -20,25 +21,15 @@ import argparse
 import json
 import os
 import platform
-import time
 
 from backend_workers import add_arguments
+from backend_workers import best_of_interleaved
 from backend_workers import run_or_work
 
 BACKENDS = ("tensorflow", "jax", "torch")
 VOCABULARY_SIZE = 4_000
 SOURCE_LENGTH = 12
 BATCH_SIZES = (1, 32)
-
-
-def _best_time(function, repeats):
-    function()  # Compiles (JAX, TensorFlow) or warms up (torch).
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def worker(backend, num_tokens, repeats, output):
@@ -75,18 +66,31 @@ def worker(backend, num_tokens, repeats, output):
                     end_token_id=None,
                 )
 
-            seconds = _best_time(decode, repeats)
-            row = {
-                "tokens_per_second": round(batch_size * num_tokens / seconds)
-            }
-            row["microseconds_per_step"] = round(seconds / num_tokens * 1e6)
+            decode()  # Compiles (JAX, TensorFlow) or warms up (torch).
+            contenders = {"generate": decode}
             if backend == "torch":
                 # The same loop through `next`: the Keras layers per token.
-                model.frozen_next = lambda: None
-                seconds = _best_time(decode, repeats)
-                del model.frozen_next
+                def decode_through_next(decode=decode):
+                    model.frozen_next = lambda: None
+                    try:
+                        decode()
+                    finally:
+                        del model.frozen_next
+
+                decode_through_next()
+                contenders["through_next"] = decode_through_next
+            seconds = best_of_interleaved(contenders, repeats)
+            row = {
+                "tokens_per_second": round(
+                    batch_size * num_tokens / seconds["generate"]
+                ),
+                "microseconds_per_step": round(
+                    seconds["generate"] / num_tokens * 1e6
+                ),
+            }
+            if backend == "torch":
                 row["next_microseconds_per_step"] = round(
-                    seconds / num_tokens * 1e6
+                    seconds["through_next"] / num_tokens * 1e6
                 )
                 row["frozen_speedup"] = round(
                     row["next_microseconds_per_step"]

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def run_workers(script, backends, options):
@@ -63,3 +64,17 @@ def run_or_work(script, args, worker, names):
     for name, value in zip(names, values):
         options += ["--" + name.replace("_", "-"), value]
     return run_workers(script, args.backends, options)
+
+
+def best_of_interleaved(functions, repeats):
+    """The best time of each of `functions` (a dict) over `repeats` rounds,
+    each round running every function once: the machine's speed drifts,
+    over minutes and in phases of seconds, and interleaving gives each
+    contender the same share of it."""
+    times = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(values) for name, values in times.items()}

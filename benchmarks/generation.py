@@ -48,6 +48,7 @@ import statistics
 import time
 
 from backend_workers import add_arguments
+from backend_workers import best_of_interleaved
 from backend_workers import run_or_work
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -113,20 +114,6 @@ def matmul_floor(batch_size, num_tokens):
                 torch.addmm(output_bias, state, output_kernel)
 
     return products
-
-
-def interleaved_best_times(functions, repeats):
-    """The best time of each of `functions` (a dict), timed in `repeats`
-    rounds of one call each, so that the machine's drift (its speed moves
-    by a fifth from hour to hour, and in phases of seconds) reaches every
-    contender alike rather than making one look faster than another."""
-    best = {name: float("inf") for name in functions}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            function()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def peak_flops(repeats, size=2048):
@@ -196,7 +183,7 @@ def worker(backend, num_tokens, repeats, output):
         }
         contenders["reference"]()
         contenders["floor"]()
-        best = interleaved_best_times(contenders, repeats)
+        best = best_of_interleaved(contenders, repeats)
         greedy_best, beam_best, wide_best = (
             best["greedy"],
             best["beam"],

@@ -46,9 +46,9 @@ import argparse
 import json
 import os
 import platform
-import time
 
 from backend_workers import add_arguments
+from backend_workers import best_of_interleaved
 from backend_workers import run_or_work
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -99,19 +99,6 @@ def keras_model(layers_module, cell, task):
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss)
     return model, layer
-
-
-def _best_of_interleaved(functions, repeats):
-    """The best time of each function over `repeats` rounds, each round
-    running every function once: the machine's speed drifts over minutes,
-    and interleaving gives each contender the same share of it."""
-    times = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            function()
-            times[name].append(time.perf_counter() - start)
-    return {name: min(values) for name, values in times.items()}
 
 
 def keras_runs(layers_module, cell, task, num_batches):
@@ -265,10 +252,10 @@ def worker(backend, num_batches, repeats, output):
                     keras_seq.layers, cell, task, num_batches
                 )
                 runs[task, "torch"] = torch_runs(cell, task, num_batches)
-            train = _best_of_interleaved(
+            train = best_of_interleaved(
                 {key: run[0] for key, run in runs.items()}, repeats
             )
-            infer = _best_of_interleaved(
+            infer = best_of_interleaved(
                 {key: run[1] for key, run in runs.items()}, repeats
             )
             for task in tasks:
