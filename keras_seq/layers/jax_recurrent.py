@@ -6,7 +6,9 @@ an unmasked layer on a GPU, but with `go_backwards=True` and
 order, where its generic loop (and every other backend) returns them in the
 order the layer read them (Keras 3.15.1; our parity test on an H100 found
 it). This module calls the kernel itself and keeps the generic loop's
-order.
+order. keras_seq calls it only for a layer wider than
+`recurrent_paths.JAX_SCAN_MAX_UNITS`, or made with `use_cudnn=True`:
+narrower ones train and predict faster in Keras's compiled scan.
 
 Masked batches stay on Keras's compiled `lax.scan`: the kernel takes
 sequence lengths, and a version of this module that used them (checking

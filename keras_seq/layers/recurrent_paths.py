@@ -5,14 +5,16 @@ The paths, by name:
   the torch backend, CPU or GPU, masks included when right-padded
   (`keras_seq/layers/torch_recurrent.py`).
 - `"cudnn"`: cuDNN on a GPU: Keras's path on TensorFlow; on JAX, for an
-  unmasked LSTM, `jax.experimental.rnn.lstm` called by
+  unmasked LSTM wider than `JAX_SCAN_MAX_UNITS` (or one made with
+  `use_cudnn=True`), `jax.experimental.rnn.lstm` called by
   `keras_seq/layers/jax_recurrent.py`.
 - `"keras"`: Keras's own loop: a compiled `lax.scan` / `tf.while_loop` on
   JAX and TensorFlow, which is these backends' kernel on the CPU (and on a
-  GPU the fastest JAX path for a GRU or a masked LSTM), or a Python loop
-  over steps on torch. On the CPU with JAX, a GRU runs the generic loop of
-  `keras.src.backend.rnn` rather than Keras's JAX `gru`, whose up-front
-  input projection is slower there (`inner_loop` says by how much).
+  GPU the fastest JAX path for a GRU, a masked LSTM and an LSTM of up to
+  `JAX_SCAN_MAX_UNITS`), or a Python loop over steps on torch. On the CPU
+  with JAX, a GRU runs the generic loop of `keras.src.backend.rnn` rather
+  than Keras's JAX `gru`, whose up-front input projection is slower there
+  (`inner_loop` says by how much).
 
 A layer records each path it takes in `layer.path_counts` and the latest in
 `layer.last_path`, so that a test (or a user) can check the fast path ran. A
@@ -28,6 +30,16 @@ import keras
 NATIVE = "native"
 CUDNN = "cudnn"
 KERAS = "keras"
+
+# The widest unmasked LSTM that runs Keras's compiled scan rather than cuDNN
+# on JAX on a GPU, in training and in inference. On an H100 the scan trained
+# LSTM(128) over MNIST rows 1.51x as fast as cuDNN, LSTM(256) 1.09-1.38x,
+# LSTM(512) 0.93-1.18x, and LSTM(768) to LSTM(2048) 0.40-0.86x; it predicted
+# 1.21-1.91x as fast up to 1,024 units (but 0.95x for one LSTM(512) shape)
+# and 0.77-0.98x beyond
+# (`benchmarks/results/gpu_h100_jax_scan.md`; rerun with
+# `benchmarks/jax_gpu_lstm_paths.py`).
+JAX_SCAN_MAX_UNITS = {"training": 512, "inference": 1024}
 
 
 def configuration_reasons(layer, kind):
@@ -101,6 +113,16 @@ def _kernel_inputs(layer, sequences, training):
     return sequences, weights
 
 
+def jax_lstm_uses_cudnn(layer, training):
+    """Whether an unmasked LSTM `layer` on JAX on a GPU runs cuDNN rather
+    than Keras's compiled scan: with `use_cudnn=True`, or when it is wider
+    than `JAX_SCAN_MAX_UNITS` for this call (training or inference)."""
+    if layer.use_cudnn is True:
+        return True
+    phase = "training" if training else "inference"
+    return layer.units > JAX_SCAN_MAX_UNITS[phase]
+
+
 def _jax_lstm(layer, sequences, initial_state, training):
     """An unmasked LSTM on JAX's cuDNN kernel (`jax_recurrent.py`)."""
     from keras_seq.layers import jax_recurrent
@@ -149,6 +171,12 @@ def inner_loop(
             # projections out of its scan); for a masked LSTM on JAX, where
             # the scan beats cuDNN with sequence lengths (jax_recurrent.py).
             _record(layer, KERAS)
+        elif backend == "jax" and not jax_lstm_uses_cudnn(layer, training):
+            # Keras's scan, which Keras's own layer leaves for cuDNN.
+            _record(layer, KERAS)
+            return keras.layers.RNN.inner_loop(
+                layer, sequences, initial_state, mask, training
+            )
         elif reasons:
             _record(layer, KERAS, ", ".join(reasons))
         elif backend == "jax":

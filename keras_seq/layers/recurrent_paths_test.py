@@ -17,17 +17,19 @@ LAYERS = {
 
 
 def expected_path(kind, masked=False):
-    """The path a default layer takes on this machine: PyTorch's kernel on
-    torch; cuDNN on a GPU with TensorFlow, or with JAX for an unmasked LSTM
-    (recurrent_paths.py says why not the others); else Keras's loop."""
+    """The path a default layer of the tests' widths takes on this machine:
+    PyTorch's kernel on torch; cuDNN on a GPU with TensorFlow; else Keras's
+    loop (on JAX on a GPU too: recurrent_paths.py says why)."""
     backend = keras.config.backend()
     if backend == "torch":
         return "native"
-    if not recurrent_paths._uses_gpu():
-        return "keras"
-    if backend == "jax" and (kind == "gru" or masked):
-        return "keras"
-    return "cudnn"
+    if backend == "tensorflow" and recurrent_paths._uses_gpu():
+        return "cudnn"
+    return "keras"
+
+
+def _on_jax_gpu():
+    return keras.config.backend() == "jax" and recurrent_paths._uses_gpu()
 
 
 def _directions(kind, units, bidirectional, **kwargs):
@@ -70,6 +72,58 @@ class RecurrentPathsTest(TestCase):
             inputs["mask"] = self.mask
         self.run_parity_test(layer, reference, inputs, atol=1e-5)
         self.assertEqual(layer.last_path, expected_path(kind, masked))
+
+    @parameterized.parameters(
+        {"return_sequences": True, "return_state": True},
+        {"return_sequences": True, "go_backwards": True},
+        {"return_state": True, "go_backwards": True},
+    )
+    def test_jax_cudnn_matches_keras_layer(self, **config):
+        # On JAX on a GPU, `use_cudnn=True` runs cuDNN through
+        # jax_recurrent.py, which keeps the generic loop's output order.
+        if not _on_jax_gpu():
+            self.skipTest("JAX's cuDNN kernel needs a GPU")
+        layer, reference = _directions("lstm", 6, False, **config)
+        layer.use_cudnn = True
+        inputs = {"sequences": self.inputs}
+        self.run_parity_test(layer, reference, inputs, atol=1e-5)
+        self.assertEqual(layer.last_path, "cudnn")
+
+    def test_jax_lstm_takes_cudnn_only_where_it_is_faster(self):
+        uses_cudnn = recurrent_paths.jax_lstm_uses_cudnn
+        limits = recurrent_paths.JAX_SCAN_MAX_UNITS
+        training, inference = limits["training"], limits["inference"]
+        self.assertFalse(uses_cudnn(LSTM(training), training=True))
+        self.assertTrue(uses_cudnn(LSTM(training + 1), training=True))
+        self.assertFalse(uses_cudnn(LSTM(training + 1), training=False))
+        self.assertFalse(uses_cudnn(LSTM(inference), training=None))
+        self.assertTrue(uses_cudnn(LSTM(inference + 1), training=False))
+        self.assertTrue(uses_cudnn(LSTM(8, use_cudnn=True), training=False))
+
+    def test_jax_gpu_lstm_runs_the_scan_not_kerass_cudnn(self):
+        # keras.layers.LSTM takes cuDNN on JAX on a GPU (backend.lstm);
+        # keras_seq's LSTM of up to JAX_SCAN_MAX_UNITS must not.
+        if not _on_jax_gpu():
+            self.skipTest("the JAX GPU route")
+        from keras.src import backend as keras_backend
+
+        calls = []
+        original = keras_backend.lstm
+
+        def counting_lstm(*args, **kwargs):
+            calls.append(1)
+            return original(*args, **kwargs)
+
+        layer, reference = LSTM(6), keras.layers.LSTM(6)
+        keras_backend.lstm = counting_lstm
+        try:
+            reference(self.inputs, training=True)
+            self.assertLen(calls, 1)
+            layer(self.inputs, training=True)
+            self.assertLen(calls, 1)
+        finally:
+            keras_backend.lstm = original
+        self.assertEqual(layer.path_counts, {"keras": 1})
 
     @parameterized.parameters("lstm", "gru")
     def test_bidirectional_masked_matches_keras(self, kind):
