@@ -27,7 +27,9 @@ class LSTM(keras.layers.LSTM):
       training and 1,024 in inference, where it is faster than cuDNN on an
       H100 (Keras's own layer takes cuDNN there); a wider unmasked layer,
       or one made with `use_cudnn=True`, runs cuDNN
-      (`jax.experimental.rnn`).
+      (`jax.experimental.rnn`). These widths were measured on an H100; on
+      another GPU, time both (`benchmarks/jax_gpu_lstm_paths.py`) and pass
+      `use_cudnn=True` where cuDNN wins.
 
     The native kernel runs when all of these hold; otherwise the layer runs
     Keras's step-by-step loop and says why once, in a warning:
