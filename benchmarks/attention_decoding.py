@@ -25,6 +25,7 @@ import platform
 from backend_workers import add_arguments
 from backend_workers import best_of_interleaved
 from backend_workers import run_or_work
+from backend_workers import write_results
 
 BACKENDS = ("tensorflow", "jax", "torch")
 VOCABULARY_SIZE = 4_000
@@ -141,21 +142,17 @@ def main():
         print(f"| {row['backend']} | " + " | ".join(cells) + " |")
     if args.smoke:
         return
-    os.makedirs(args.output, exist_ok=True)
-    path = os.path.join(args.output, "attention_decoding.json")
-    with open(path, "w") as f:
-        json.dump(
-            {
-                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-                "command": "python benchmarks/attention_decoding.py",
-                "tokens": args.tokens,
-                "repeats": args.repeats,
-                "results": rows,
-            },
-            f,
-            indent=2,
-        )
-    print(f"\nWrote {path}")
+    write_results(
+        args.output,
+        "attention_decoding.json",
+        {
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+            "command": "python benchmarks/attention_decoding.py",
+            "tokens": args.tokens,
+            "repeats": args.repeats,
+            "results": rows,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -78,3 +78,15 @@ def best_of_interleaved(functions, repeats):
             function()
             times[name].append(time.perf_counter() - start)
     return {name: min(values) for name, values in times.items()}
+
+
+def write_results(directory, name, value):
+    """Writes `value` as JSON to `directory/name` atomically, so that a run
+    stopped while writing leaves the stored results as they were, and says
+    where."""
+    from keras_seq.utils.file_utils import atomic_write_json
+
+    path = os.path.join(directory, name)
+    atomic_write_json(path, value)
+    print(f"\nWrote {path}")
+    return path

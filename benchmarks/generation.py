@@ -50,6 +50,7 @@ import time
 from backend_workers import add_arguments
 from backend_workers import best_of_interleaved
 from backend_workers import run_or_work
+from backend_workers import write_results
 
 BACKENDS = ("tensorflow", "jax", "torch")
 VOCABULARY_SIZE = 65  # tiny-shakespeare's 65 characters
@@ -264,18 +265,6 @@ def main():
             f"{many['beam_over_greedy_per_token']:.2f}x "
             f"| {row['keras_io_predict_loop_tokens_per_second']:.0f} tok/s |"
         )
-    os.makedirs(args.output, exist_ok=True)
-    path = os.path.join(args.output, "generation.json")
-    with open(path, "w") as f:
-        json.dump(
-            {
-                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-                "results": rows,
-            },
-            f,
-            indent=2,
-        )
-        f.write("\n")
     print(
         "\nWhat bounds the ratios: microseconds per step of greedy decoding, "
         "of the PyTorch loop, and of the step's matrix products alone "
@@ -302,7 +291,14 @@ def main():
                 f"({row['machine_peak_gflops']:.0f}) "
                 f"| {r['beam_over_greedy_same_rows']:.2f}x |"
             )
-    print(f"\nwrote {path}")
+    write_results(
+        args.output,
+        "generation.json",
+        {
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+            "results": rows,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Needs JAX with a GPU:
 """
 
 import argparse
-import json
 import os
 
 os.environ["KERAS_BACKEND"] = "jax"
@@ -24,6 +23,7 @@ import jax  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from backend_workers import best_of_interleaved  # noqa: E402
+from backend_workers import write_results  # noqa: E402
 
 from keras_seq.layers import LSTM  # noqa: E402
 from keras_seq.layers import recurrent_paths  # noqa: E402
@@ -129,24 +129,19 @@ def main():
             f"| {picks['train']} / {picks['predict']} |",
             flush=True,
         )
-    os.makedirs(args.output, exist_ok=True)
-    path = os.path.join(args.output, "jax_gpu_lstm_paths.json")
-    with open(path, "w") as f:
-        json.dump(
-            {
-                "device": jax.devices()[0].device_kind,
-                "jax_version": jax.__version__,
-                "keras_version": keras.__version__,
-                "batches": args.batches,
-                "repeats": args.repeats,
-                "jax_scan_max_units": recurrent_paths.JAX_SCAN_MAX_UNITS,
-                "results": rows,
-            },
-            f,
-            indent=2,
-        )
-        f.write("\n")
-    print(f"\nWrote {path}")
+    write_results(
+        args.output,
+        "jax_gpu_lstm_paths.json",
+        {
+            "device": jax.devices()[0].device_kind,
+            "jax_version": jax.__version__,
+            "keras_version": keras.__version__,
+            "batches": args.batches,
+            "repeats": args.repeats,
+            "jax_scan_max_units": recurrent_paths.JAX_SCAN_MAX_UNITS,
+            "results": rows,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ import platform
 from backend_workers import add_arguments
 from backend_workers import best_of_interleaved
 from backend_workers import run_or_work
+from backend_workers import write_results
 
 BACKENDS = ("tensorflow", "jax", "torch")
 CELLS = ("lstm", "gru")
@@ -352,35 +353,30 @@ def main():
             print(f"- {row['backend']} {cell.upper()}: {ratio:.2f}x")
     if args.smoke:
         return
-    os.makedirs(args.output, exist_ok=True)
     devices = sorted({row["device"] for row in rows})
     name = (
         "recurrent_layers.json"
         if devices == ["cpu"]
         else "recurrent_layers_gpu.json"
     )
-    path = os.path.join(args.output, name)
-    with open(path, "w") as f:
-        json.dump(
-            {
-                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-                "devices": devices,
-                "batches_per_epoch": args.batches,
-                "repeats": args.repeats,
-                "xla_flags": os.environ.get("XLA_FLAGS", ""),
-                "allocator_environment": {
-                    key: value
-                    for key, value in os.environ.items()
-                    if key.startswith("MALLOC_")
-                    or key in ("LD_PRELOAD", "GLIBC_TUNABLES")
-                },
-                "results": rows,
+    write_results(
+        args.output,
+        name,
+        {
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+            "devices": devices,
+            "batches_per_epoch": args.batches,
+            "repeats": args.repeats,
+            "xla_flags": os.environ.get("XLA_FLAGS", ""),
+            "allocator_environment": {
+                key: value
+                for key, value in os.environ.items()
+                if key.startswith("MALLOC_")
+                or key in ("LD_PRELOAD", "GLIBC_TUNABLES")
             },
-            f,
-            indent=2,
-        )
-        f.write("\n")
-    print(f"\nWrote {path}")
+            "results": rows,
+        },
+    )
 
 
 if __name__ == "__main__":
