@@ -1,5 +1,6 @@
 import os
 import warnings
+from unittest import mock
 
 import keras
 import numpy as np
@@ -51,6 +52,21 @@ class RecurrentPathsTest(TestCase):
         # Right-padded: real lengths 9, 4, 1 and 6.
         self.lengths = np.array([9, 4, 1, 6])
         self.mask = np.arange(9)[None, :] < self.lengths[:, None]
+
+    def assert_skips_keras_kernel(self, name, layer, reference, **kwargs):
+        """Calls `reference`, a Keras layer, then `layer` on `self.inputs`:
+        Keras's backend function `name` (`keras.src.backend.lstm` or `gru`)
+        must run for the reference (so that the check can fail) and not for
+        `layer`."""
+        from keras.src import backend as keras_backend
+
+        with mock.patch.object(
+            keras_backend, name, wraps=getattr(keras_backend, name)
+        ) as kernel:
+            reference(self.inputs, **kwargs)
+            self.assertEqual(kernel.call_count, 1)
+            layer(self.inputs, **kwargs)
+            self.assertEqual(kernel.call_count, 1)
 
     @parameterized.product(
         kind=["lstm", "gru"],
@@ -105,24 +121,10 @@ class RecurrentPathsTest(TestCase):
         # keras_seq's LSTM of up to JAX_SCAN_MAX_UNITS must not.
         if not _on_jax_gpu():
             self.skipTest("the JAX GPU route")
-        from keras.src import backend as keras_backend
-
-        calls = []
-        original = keras_backend.lstm
-
-        def counting_lstm(*args, **kwargs):
-            calls.append(1)
-            return original(*args, **kwargs)
-
-        layer, reference = LSTM(6), keras.layers.LSTM(6)
-        keras_backend.lstm = counting_lstm
-        try:
-            reference(self.inputs, training=True)
-            self.assertLen(calls, 1)
-            layer(self.inputs, training=True)
-            self.assertLen(calls, 1)
-        finally:
-            keras_backend.lstm = original
+        layer = LSTM(6)
+        self.assert_skips_keras_kernel(
+            "lstm", layer, keras.layers.LSTM(6), training=True
+        )
         self.assertEqual(layer.path_counts, {"keras": 1})
 
     @parameterized.parameters("lstm", "gru")
@@ -201,24 +203,8 @@ class RecurrentPathsTest(TestCase):
         # it there, while keras.layers.GRU does (so this test can fail).
         if keras.config.backend() != "jax" or recurrent_paths._uses_gpu():
             self.skipTest("the JAX CPU route")
-        from keras.src import backend as keras_backend
-
-        calls = []
-        original = keras_backend.gru
-
-        def counting_gru(*args, **kwargs):
-            calls.append(1)
-            return original(*args, **kwargs)
-
-        layer, reference = GRU(6), keras.layers.GRU(6)
-        keras_backend.gru = counting_gru
-        try:
-            reference(self.inputs)
-            self.assertLen(calls, 1)
-            layer(self.inputs)
-            self.assertLen(calls, 1)
-        finally:
-            keras_backend.gru = original
+        layer = GRU(6)
+        self.assert_skips_keras_kernel("gru", layer, keras.layers.GRU(6))
         self.assertEqual(layer.last_path, "keras")
 
     @parameterized.parameters("lstm", "gru")
