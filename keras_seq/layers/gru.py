@@ -19,11 +19,14 @@ class GRU(keras.layers.GRU):
       gradients reach them. A right-padded mask keeps the native kernel: it
       becomes sequence lengths, and the outputs equal those of Keras's
       masked loop;
-    - on JAX and TensorFlow, Keras's own paths: cuDNN on a GPU where Keras
-      uses it, its compiled loop on the CPU (a `lax.scan` under XLA on JAX;
-      on TensorFlow a `tf.while_loop` in a graph, which `model.fit` does
-      not XLA-compile on a machine without a GPU unless the model is
-      compiled with `jit_compile=True`).
+    - on TensorFlow, Keras's own paths: cuDNN on a GPU, and on the CPU a
+      `tf.while_loop` in a graph (which `model.fit` does not XLA-compile on
+      a machine without a GPU unless the model is compiled with
+      `jit_compile=True`);
+    - on JAX, which has no fused GRU, a `lax.scan` under XLA: on a GPU
+      Keras's JAX `gru`, which projects every step's input before its
+      scan; on the CPU the generic scan, which projects each step's input
+      inside it and is faster there.
 
     The native kernel runs when all of these hold; otherwise the layer runs
     Keras's step-by-step loop and says why once, in a warning:
