@@ -14,7 +14,7 @@ The paths, by name:
   `JAX_SCAN_MAX_UNITS`), or a Python loop over steps on torch. On the CPU
   with JAX, a GRU runs the generic loop of `keras.src.backend.rnn` rather
   than Keras's JAX `gru`, whose up-front input projection is slower there
-  (`inner_loop` says by how much).
+  (`_runs_generic_scan` says by how much).
 
 A layer records each path it takes in `layer.path_counts` and the latest in
 `layer.last_path`, so that a test (or a user) can check the fast path ran. A
@@ -123,6 +123,29 @@ def jax_lstm_uses_cudnn(layer, training):
     return layer.units > JAX_SCAN_MAX_UNITS[phase]
 
 
+def _runs_generic_scan(layer, kind, mask, training):
+    """Whether `layer` on JAX runs the generic scan of `keras.layers.RNN`
+    rather than its Keras class's own paths.
+
+    - A GRU on the CPU: Keras's JAX `gru` projects every step's input before
+      its scan, batch-major, then transposes that 3 * units wide result to
+      time-major, which costs more there than the projection saves. The
+      generic scan, which projects each step's input in the loop, trains
+      GRU(128) over a (128, 40, 64) batch 1.4-1.5x as fast and predicts
+      1.4-1.6x as fast (`python benchmarks/recurrent_layers.py --backends
+      jax`).
+    - An unmasked LSTM on a GPU up to `JAX_SCAN_MAX_UNITS`, which Keras's
+      own layer would hand to cuDNN.
+    """
+    if kind == "gru":
+        return not _uses_gpu()
+    return (
+        _uses_gpu()
+        and mask is None
+        and not jax_lstm_uses_cudnn(layer, training)
+    )
+
+
 def _jax_lstm(layer, sequences, initial_state, training):
     """An unmasked LSTM on JAX's cuDNN kernel (`jax_recurrent.py`)."""
     from keras_seq.layers import jax_recurrent
@@ -151,14 +174,7 @@ def inner_loop(
     backend = keras.config.backend()
     reasons = configuration_reasons(layer, kind)
     if backend != "torch":
-        if backend == "jax" and kind == "gru" and not _uses_gpu():
-            # Keras's JAX `gru` projects every step's input before its scan,
-            # batch-major, then transposes that 3 * units wide result to
-            # time-major; on the CPU this costs more than the projection
-            # saves. The generic scan, which projects each step's input in
-            # the loop, trains GRU(128) over a (128, 40, 64) batch 1.4-1.5x
-            # as fast and predicts 1.4-1.6x as fast (`python
-            # benchmarks/recurrent_layers.py --backends jax`).
+        if backend == "jax" and _runs_generic_scan(layer, kind, mask, training):
             _record(layer, KERAS)
             return keras.layers.RNN.inner_loop(
                 layer, sequences, initial_state, mask, training
@@ -171,12 +187,6 @@ def inner_loop(
             # projections out of its scan); for a masked LSTM on JAX, where
             # the scan beats cuDNN with sequence lengths (jax_recurrent.py).
             _record(layer, KERAS)
-        elif backend == "jax" and not jax_lstm_uses_cudnn(layer, training):
-            # Keras's scan, which Keras's own layer leaves for cuDNN.
-            _record(layer, KERAS)
-            return keras.layers.RNN.inner_loop(
-                layer, sequences, initial_state, mask, training
-            )
         elif reasons:
             _record(layer, KERAS, ", ".join(reasons))
         elif backend == "jax":
