@@ -51,7 +51,13 @@ class AtomicWriteTest(TestCase):
                     print("written", flush=True)
             """
         )
-        for delay in (0.0, 0.05, 0.1, 0.2, 0.35):
+        # Five kills at spread-out moments, then more (up to 20) until one
+        # has landed during a write and left a staging file behind: on a
+        # loaded machine five can all land between two writes.
+        delays = (0.0, 0.05, 0.1, 0.2, 0.35) + (0.01, 0.03, 0.07) * 5
+        for attempt, delay in enumerate(delays):
+            if attempt >= 5 and len(os.listdir(directory)) > 1:
+                break
             process = subprocess.Popen(
                 [sys.executable, "-c", writer], stdout=subprocess.PIPE
             )
