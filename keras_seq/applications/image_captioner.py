@@ -405,7 +405,7 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
         """Token ids of each caption (no start or end token), truncated to
         `max_caption_length`."""
         self._check_has_vocabulary()
-        captions = check_texts("captions", captions)
+        captions = check_texts("captions", captions, allow_empty=True)
         if not captions:
             return []
         ids = self._tokenizer()(captions)
@@ -1034,5 +1034,5 @@ def _flatten_captions(captions):
         if isinstance(group, str):
             texts.append(group)
         else:
-            texts.extend(check_texts("captions", group))
+            texts.extend(check_texts("captions", group, allow_empty=True))
     return check_texts("captions", texts)

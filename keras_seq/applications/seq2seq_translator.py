@@ -331,6 +331,9 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
             lowercase: bool. Lowercase the text.
             **kwargs: the other arguments of `Seq2SeqTranslator`.
         """
+        sources, targets = check_text_pairs(
+            "sources", sources, "targets", targets
+        )
         return cls(
             source_vocabulary=build_vocabulary(
                 sources, source_vocabulary_size, tokenizer, lowercase
@@ -369,7 +372,7 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
             A list of lists of int, truncated to the side's maximum length.
         """
         side = check_choice("side", side, ("source", "target"))
-        texts = check_texts("texts", texts)
+        texts = check_texts("texts", texts, allow_empty=True)
         limit = getattr(self, f"max_{side}_length")
         if not texts:
             return []
@@ -658,7 +661,7 @@ class Seq2SeqTranslator(ApplicationMixin, TokenDecoderMixin, keras.Model):
             for each text.
         """
         single = isinstance(texts, str)
-        texts = check_texts("texts", texts)
+        texts = check_texts("texts", texts, allow_empty=True)
         batch_size = check_positive_int("batch_size", batch_size)
         if max_length is None:
             max_length = self.max_target_length

@@ -250,6 +250,11 @@ class Seq2SeqTranslatorTest(TestCase):
             model.translate("Hola.", max_length=0)
         with self.assertRaisesRegex(ValueError, "same, non-zero number"):
             model.make_dataset(SOURCES, TARGETS[:2])
+        with self.assertRaisesRegex(ValueError, "`sources`.*non-zero"):
+            Seq2SeqTranslator.from_corpus([], [], tokenizer="word")
+        with self.assertRaisesRegex(ValueError, "`texts`.*empty list"):
+            build_vocabulary([])
+        self.assertEqual(model.translate([]), [])
         with self.assertRaisesRegex(ValueError, "without target sentences"):
             model.fit(SOURCES)
         with self.assertRaisesRegex(ValueError, "reserved tokens"):

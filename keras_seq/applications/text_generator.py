@@ -216,10 +216,16 @@ class TextGenerator(ApplicationMixin, keras.Model):
     def _check_vocabulary(self, vocabulary):
         if isinstance(vocabulary, str) and self.level == "char":
             vocabulary = list(vocabulary)
-        if not isinstance(vocabulary, (list, tuple)) or not vocabulary:
+        if not isinstance(vocabulary, (list, tuple)):
             raise TypeError(
                 "Received an invalid type for argument `vocabulary`: expected "
                 "a non-empty list of strings, got "
+                f"{type(vocabulary).__name__}."
+            )
+        if not vocabulary:
+            raise ValueError(
+                "Received an invalid value for argument `vocabulary`: "
+                "expected a non-empty list of strings, got an empty "
                 f"{type(vocabulary).__name__}."
             )
         vocabulary = list(vocabulary)
@@ -260,8 +266,9 @@ class TextGenerator(ApplicationMixin, keras.Model):
             **kwargs: the other arguments of `TextGenerator`.
         """
         level = check_choice("level", level, LEVELS)
+        texts = check_texts("text", text)
         counts = collections.Counter()
-        for piece in check_texts("text", text):
+        for piece in texts:
             counts.update(tokenize(piece, level))
         counts.pop(OOV_TOKEN, None)
         ranked = sorted(counts, key=lambda t: (-counts[t], t))
@@ -270,6 +277,18 @@ class TextGenerator(ApplicationMixin, keras.Model):
                 "max_vocabulary_size", max_vocabulary_size
             )
             ranked = ranked[:size]
+        if not ranked:
+            unit = "character" if level == "char" else "word"
+            received = (
+                repr(text)
+                if isinstance(text, str)
+                else f"{len(texts)} texts without one"
+            )
+            raise ValueError(
+                "Received an invalid value for argument `text`: expected a "
+                f"corpus with at least one {unit} to build the vocabulary "
+                f"from, got {received}."
+            )
         vocabulary = sorted(ranked) if level == "char" else ranked
         return cls(vocabulary=vocabulary, level=level, **kwargs)
 
@@ -462,11 +481,15 @@ class TextGenerator(ApplicationMixin, keras.Model):
 
         Returns:
             The prompt and its continuation: a str for a str prompt, a list
-            of str for a list. With `sampler=BeamSearch(num_results=n)`,
-            `n > 1`, each is a list of the `n` best continuations.
+            of str for a list (an empty list for an empty one). With
+            `sampler=BeamSearch(num_results=n)`, `n > 1`, each is a list of
+            the `n` best continuations.
         """
         single = isinstance(prompt, str)
-        prompts = check_texts("prompt", prompt)
+        prompts = check_texts("prompt", prompt, allow_empty=True)
+        max_length = check_positive_int("max_length", max_length)
+        if not prompts:
+            return []
         ids = [self.encode(p) for p in prompts]
         for text, row in zip(prompts, ids):
             if len(row) == 0:

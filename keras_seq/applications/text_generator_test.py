@@ -166,6 +166,17 @@ class TextGeneratorTest(TestCase):
             model.generate("to", -3)
         with self.assertRaisesRegex(TypeError, "`prompt`"):
             model.generate(3, 5)
+        # No prompts give no texts, as `Seq2SeqTranslator.translate`; the
+        # length is still checked.
+        self.assertEqual(model.generate([], 5), [])
+        with self.assertRaisesRegex(ValueError, "`max_length`"):
+            model.generate([], 0)
+        with self.assertRaisesRegex(ValueError, "`texts`.*empty list"):
+            model.perplexity([])
+        with self.assertRaisesRegex(ValueError, "`text`.*at least one"):
+            TextGenerator.from_text("   ", level="word")
+        with self.assertRaisesRegex(ValueError, "`vocabulary`.*empty list"):
+            TextGenerator([])
         with self.assertRaisesRegex(ValueError, "`level`"):
             TextGenerator(["a"], level="byte")
         with self.assertRaisesRegex(ValueError, "single characters"):

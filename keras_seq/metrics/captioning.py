@@ -39,7 +39,9 @@ def caption_groups(captions, count, name="references"):
             f"got {type(captions).__name__}."
         )
     groups = [
-        [group] if isinstance(group, str) else check_texts(name, group)
+        [group]
+        if isinstance(group, str)
+        else check_texts(name, group, allow_empty=True)
         for group in captions
     ]
     if len(groups) != count:
@@ -101,8 +103,10 @@ def caption_bleu(candidates, references, max_order=4):
         bleu = BLEU(
             max_ngram_order=order, tokenize="none", smooth_method="none"
         )
-        scores[f"bleu_{order}"] = bleu.corpus_score(hypotheses, streams).score
-        scores[f"bleu_{order}"] /= 100.0
+        score = bleu.corpus_score(hypotheses, streams).score / 100.0
+        # sacreBLEU's exp(log(...)) can land a rounding error above 100
+        # (100.00000000000004 for exact captions); BLEU is at most 1.
+        scores[f"bleu_{order}"] = min(score, 1.0)
     return scores
 
 

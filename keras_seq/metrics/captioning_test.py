@@ -22,6 +22,7 @@ class CaptionBleuTest(TestCase):
         exact = caption_bleu([group[0] for group in REFERENCES], REFERENCES)
         for order in range(1, 5):
             self.assertAllClose(exact[f"bleu_{order}"], 1.0)
+            self.assertLessEqual(exact[f"bleu_{order}"], 1.0)
         wrong = caption_bleu(
             ["a man on a bed", "two dogs", "a car"], REFERENCES
         )
@@ -80,4 +81,7 @@ class CiderDTest(TestCase):
             caption_bleu(["a"], "a")
         with self.assertRaisesRegex(ValueError, "empty list"):
             cider_d(["a"], [[]])
+        for metric in (caption_bleu, cider_d):
+            with self.assertRaisesRegex(ValueError, "`candidates`.*empty"):
+                metric([], [])
         self.assertTrue(np.isfinite(cider_d([""], [["a b"]])[0]))

@@ -142,8 +142,8 @@ def check_shape_rank(name, shape, rank, description):
 def check_text_pairs(first_name, first, second_name, second):
     """Checks two lists of texts of the same, non-zero length (sources and
     targets, say) and returns them as lists of str."""
-    first = check_texts(first_name, first)
-    second = check_texts(second_name, second)
+    first = check_texts(first_name, first, allow_empty=True)
+    second = check_texts(second_name, second, allow_empty=True)
     if len(first) != len(second) or not first:
         raise ValueError(
             f"Received `{first_name}` and `{second_name}` of lengths "
@@ -153,9 +153,13 @@ def check_text_pairs(first_name, first, second_name, second):
     return first, second
 
 
-def check_texts(name, texts):
+def check_texts(name, texts, allow_empty=False):
     """Checks that `texts` is a str or a list, tuple or array of str, and
-    returns it as a list of str."""
+    returns it as a list of str.
+
+    An empty list is an error unless `allow_empty` (for calls that map a
+    batch of texts to a batch of results, where no texts give none).
+    """
     if isinstance(texts, str):
         return [texts]
     if getattr(texts, "dtype", None) is not None and texts.dtype.kind in "UO":
@@ -163,6 +167,12 @@ def check_texts(name, texts):
     if isinstance(texts, (list, tuple)) and all(
         isinstance(t, str) for t in texts
     ):
+        if not texts and not allow_empty:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`: expected "
+                f"a string or a non-empty list of strings, got an empty "
+                f"{type(texts).__name__}."
+            )
         return list(texts)
     received = type(texts).__name__
     if isinstance(texts, (list, tuple)):
