@@ -791,7 +791,8 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
 
         Returns:
             A str for one image (a 3-D array or one path), else a list of
-            str; with `num_results > 1`, a list of captions per image.
+            str (empty for no images); with `num_results > 1`, a list of
+            captions per image.
         """
         self._check_has_vocabulary()
         single = isinstance(images, (str, os.PathLike)) or (
@@ -799,12 +800,14 @@ class ImageCaptioner(ApplicationMixin, TokenDecoderMixin, keras.Model):
         )
         if single and hasattr(images, "ndim"):
             images = images[None]
-        pixels = self.preprocess_images(images)
         batch_size = check_positive_int("batch_size", batch_size)
         if max_length is None:
             max_length = self.max_caption_length
         max_length = check_positive_int("max_length", max_length)
         sampler = self._get_sampler(sampler, kwargs)
+        if isinstance(images, (list, tuple)) and not images:
+            return []  # As for an empty array of images.
+        pixels = self.preprocess_images(images)
         captions = []
         for start in range(0, len(pixels), batch_size):
             outputs = self._generate(

@@ -131,8 +131,12 @@ class ImageCaptionerTest(TestCase):
             model.caption(42)
         with self.assertRaisesRegex(TypeError, "dtype"):
             model.caption(np.zeros((1, 28, 84, 3), bool))
+        # No images give no captions, as an empty array of them does; their
+        # preprocessing alone has no shape to give an empty list.
+        self.assertEqual(model.caption([]), [])
+        self.assertEqual(model.caption(np.zeros((0, 28, 84, 3), "uint8")), [])
         with self.assertRaisesRegex(ValueError, "empty list"):
-            model.caption([])
+            model.preprocess_images([])
 
     def test_bad_arguments(self):
         with self.assertRaisesRegex(ValueError, "`encoder`"):
