@@ -156,6 +156,16 @@ def _(m):
     TextGenerator(vocabulary={"a": 1, "b": 2})
 
 
+@case("TextGenerator-empty-vocabulary", ValueError, "vocabulary")
+def _(m):
+    TextGenerator(vocabulary=[])
+
+
+@case("TextGenerator.from_text-no-words", ValueError, "text")
+def _(m):
+    TextGenerator.from_text("   ", level="word")
+
+
 @case("TextGenerator-unknown-level", ValueError, "level")
 def _(m):
     TextGenerator(vocabulary=["a", "b"], level="byte")
@@ -169,6 +179,11 @@ def _(m):
 @case("Seq2SeqTranslator-vocabulary-of-ints", TypeError, "source_vocabulary")
 def _(m):
     Seq2SeqTranslator(source_vocabulary=[1, 2, 3], target_vocabulary=DIGITS)
+
+
+@case("Seq2SeqTranslator.from_corpus-no-sentences", ValueError, "sources")
+def _(m):
+    Seq2SeqTranslator.from_corpus([], [], tokenizer="word")
 
 
 @case("Seq2SeqTranslator-negative-max-length", ValueError, "max_source_length")
@@ -400,6 +415,16 @@ def _(m):
 @case("cider_d-not-text", TypeError, "candidates")
 def _(m):
     metrics.cider_d([1, 2], [["one"], ["two"]])
+
+
+@case("caption_bleu-no-captions", ValueError, "candidates")
+def _(m):
+    metrics.caption_bleu([], [])
+
+
+@case("cider_d-no-captions", ValueError, "candidates")
+def _(m):
+    metrics.cider_d([], [])
 
 
 @case("plot_history-not-a-history", TypeError, "history")
