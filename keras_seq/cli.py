@@ -6,7 +6,7 @@ Usage:
     keras-seq train APP [--out DIR] [--quick] [--backend ...] [--data-dir DIR]
     keras-seq evaluate APP --model PATH [--quick] [--out FILE]
     keras-seq generate --model PATH [--prompt TEXT] [--max-length N]
-        [--sampler NAME] [--temperature T] [--seed S]
+        [--sampler NAME] [--temperature T] [--seed S] [--stream]
     keras-seq translate --model PATH [--sampler greedy|beam] TEXT [TEXT ...]
     keras-seq caption --model PATH [--sampler greedy|beam] IMAGE [IMAGE ...]
     keras-seq predict-frames --model PATH --frames FILE.npy
@@ -138,6 +138,11 @@ def build_parser():
         help="(default: %(default)s)",
     )
     generate.add_argument("--seed", type=int, default=None)
+    generate.add_argument(
+        "--stream",
+        action="store_true",
+        help="print each token as it is generated (not with --sampler beam)",
+    )
 
     translate = commands.add_parser(
         "translate", help="translate sentences with a saved Seq2SeqTranslator"
@@ -346,16 +351,20 @@ def _run(args, data_dir):
 
             atomic_write_json(args.out, scores)
     elif args.command == "generate":
-        print(
-            commands.generate(
-                args.model,
-                args.prompt,
-                args.max_length,
-                args.sampler,
-                args.temperature,
-                args.seed,
-            )
+        options = (
+            args.model,
+            args.prompt,
+            args.max_length,
+            args.sampler,
+            args.temperature,
+            args.seed,
         )
+        if args.stream:
+            for piece in commands.generate_stream(*options):
+                print(piece, end="", flush=True)
+            print()
+        else:
+            print(commands.generate(*options))
     elif args.command == "translate":
         for text in commands.translate(args.model, args.texts, args.sampler):
             print(text)

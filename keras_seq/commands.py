@@ -153,6 +153,18 @@ def generate(model_path, prompt, max_length, sampler, temperature, seed):
     )
 
 
+def generate_stream(model_path, prompt, max_length, sampler, temperature, seed):
+    """The text of `generate` piece by piece: the prompt as the model reads
+    it, then one piece per token as it is generated. The arguments are
+    checked before the first piece."""
+    model = load_model(model_path, "text_generation")
+    pieces = model.generate_stream(
+        prompt, max_length, sampler=sampler, temperature=temperature, seed=seed
+    )
+    yield model.decode(model.encode(prompt))
+    yield from pieces
+
+
 def translate(model_path, texts, sampler):
     model = load_model(model_path, "translation")
     return model.translate(list(texts), sampler=sampler)

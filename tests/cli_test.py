@@ -232,7 +232,13 @@ def test_options_need_the_demo_command(argument):
 COMMANDS = {
     "train": ["--out", "--quick", "--backend", "--data-dir"],
     "evaluate": ["--model", "--quick", "--out", "--backend", "--data-dir"],
-    "generate": ["--model", "--prompt", "--max-length", "--sampler"],
+    "generate": [
+        "--model",
+        "--prompt",
+        "--max-length",
+        "--sampler",
+        "--stream",
+    ],
     "translate": ["--model", "--sampler"],
     "caption": ["--model", "--sampler"],
     "predict-frames": ["--model", "--frames", "--num-frames", "--out"],
@@ -383,6 +389,26 @@ def test_inference_commands_on_the_demo_models(
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("KING:")
     assert len(result.stdout.rstrip("\n")) >= len("KING:") + 30
+
+    # Streamed, greedy decoding prints the text of the call above with
+    # `--sampler greedy`; beam search cannot stream, and says so in a line.
+    model = str(out / "text_generation.keras")
+    printed = []
+    for stream in ([], ["--stream"]):
+        result = run_cli_in_this_process(
+            capsys, "generate", "--model", model, "--sampler", "greedy", *stream
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        printed.append(result.stdout)
+    assert printed[0] == printed[1]
+    assert len(printed[1]) == len("ROMEO:") + 200 + 1, printed[1]
+    result = run_cli_in_this_process(
+        capsys, "generate", "--model", model, "--sampler", "beam", "--stream"
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "beam search" in result.stderr, result.stderr
 
     result = run_cli_in_this_process(
         capsys,

@@ -48,15 +48,25 @@ def detokenize(tokens, level):
     if level == "char":
         return "".join(tokens)
     pieces = []
-    for i, token in enumerate(tokens):
-        if (
-            i
-            and token not in _NO_SPACE_BEFORE
-            and tokens[i - 1][-1:] not in (_NO_SPACE_AFTER)
-        ):
-            pieces.append(" ")
-        pieces.append(token)
+    previous = None
+    for token in tokens:
+        pieces.append(token_text(previous, token, level))
+        previous = token
     return "".join(pieces)
+
+
+def token_text(previous, token, level):
+    """`token` as it follows `previous` (`None` at the start) in text: a
+    word with the space before it, unless punctuation or a line break
+    stands between them."""
+    if (
+        level == "char"
+        or previous is None
+        or token in _NO_SPACE_BEFORE
+        or previous[-1:] in _NO_SPACE_AFTER
+    ):
+        return token
+    return " " + token
 
 
 class TextWindows(keras.utils.PyDataset):
@@ -490,21 +500,8 @@ class TextGenerator(ApplicationMixin, keras.Model):
         max_length = check_positive_int("max_length", max_length)
         if not prompts:
             return []
-        ids = [self.encode(p) for p in prompts]
-        for text, row in zip(prompts, ids):
-            if len(row) == 0:
-                raise ValueError(
-                    "Received an invalid value for argument `prompt`: "
-                    f"expected at least one {self.level} to start from, got "
-                    f"the empty prompt {text!r}."
-                )
-        if sampler is None:
-            sampler = self.sampler
-            if temperature is not None:
-                temperature = check_positive_number("temperature", temperature)
-                config = {**sampler.get_config(), "temperature": temperature}
-                sampler = type(sampler).from_config(config)
-                temperature = None
+        ids = [self._prompt_ids(text) for text in prompts]
+        sampler, temperature = self._sampler(sampler, temperature)
         outputs = decoding.generate(
             self,
             [list(row) for row in ids],
@@ -522,6 +519,84 @@ class TextGenerator(ApplicationMixin, keras.Model):
             else:
                 texts.append(self.decode(tokens[keep]))
         return texts[0] if single else texts
+
+    def generate_stream(
+        self, prompt, max_length, sampler=None, temperature=None, seed=None
+    ):
+        """Yields the continuation of `prompt` as it is generated.
+
+        The text form of `keras_seq.decoding.generate_stream`: each piece is
+        one token's text, a character or a word with the space before it,
+        so that the decoded prompt followed by every piece is the text that
+        `generate` returns for the same tokens. A greedy stream gives the
+        text of `generate`; a sampled one draws from the same distributions
+        with its own random numbers (reproducible with `seed`). The prompt
+        and the arguments are checked, and the prompt read, when this is
+        called, not when the first piece is asked for.
+
+        Args:
+            prompt: str, at least one token long. Unknown characters or
+                words are read as the out-of-vocabulary token.
+            max_length: int. The number of tokens to generate.
+            sampler: optional sampler name or instance, token by token
+                (`"greedy"`, `"random"`, `"top_k"`, `"top_p"`; beam search
+                knows no token until it ends: use `generate`); the model's
+                `sampler` by default.
+            temperature: optional float, for a sampler given by name.
+            seed: optional int, for reproducible sampling.
+
+        Returns:
+            An iterator of str, one piece per generated token.
+
+        Example:
+
+        ```python
+        for piece in model.generate_stream("ROMEO:", 200, temperature=0.8):
+            print(piece, end="", flush=True)
+        ```
+        """
+        if not isinstance(prompt, str):
+            raise TypeError(
+                "Received an invalid type for argument `prompt`: expected a "
+                f"string, got {type(prompt).__name__}. To continue several "
+                "prompts at once, use `generate`."
+            )
+        ids = self._prompt_ids(prompt)
+        sampler, temperature = self._sampler(sampler, temperature)
+        tokens = decoding.generate_stream(
+            self,
+            ids[None],
+            max_length,
+            sampler=sampler,
+            temperature=temperature,
+            seed=seed,
+        )
+        return self._pieces(tokens, self.id_to_token[ids[-1]])
+
+    def _pieces(self, tokens, previous):
+        for token in tokens:
+            token = self.id_to_token[int(token[0])]
+            yield token_text(previous, token, self.level)
+            previous = token
+
+    def _prompt_ids(self, prompt):
+        ids = self.encode(prompt)
+        if len(ids) == 0:
+            raise ValueError(
+                "Received an invalid value for argument `prompt`: expected "
+                f"at least one {self.level} to start from, got the empty "
+                f"prompt {prompt!r}."
+            )
+        return ids
+
+    def _sampler(self, sampler, temperature):
+        """`(sampler, temperature)` for `keras_seq.decoding`: the model's
+        own sampler when none is given, at `temperature` if one is."""
+        if sampler is not None or temperature is None:
+            return self.sampler if sampler is None else sampler, temperature
+        temperature = check_positive_number("temperature", temperature)
+        config = {**self.sampler.get_config(), "temperature": temperature}
+        return type(self.sampler).from_config(config), None
 
     # === Evaluation ===
 

@@ -156,6 +156,33 @@ class TextGeneratorTest(TestCase):
         self.assertEqual(len(beams), 2)
         self.assertTrue(all(b.startswith("to") for b in beams))
 
+    def test_stream_gives_the_text_of_generate(self):
+        # Greedy: the decoded prompt and the streamed pieces are the text of
+        # `generate`, for characters and for words (trained a little, so
+        # that punctuation and line breaks, which take no space before
+        # them, come out).
+        words = self.small_model(level="word")
+        words.fit(
+            words.make_dataset(self.text * 4, 8, 4, seed=0),
+            epochs=20,
+            verbose=0,
+        )
+        for model, prompt in ((self.small_model(), "to bZ"), (words, "to")):
+            pieces = list(model.generate_stream(prompt, 12, sampler="greedy"))
+            self.assertLen(pieces, 12)
+            self.assertEqual(
+                model.decode(model.encode(prompt)) + "".join(pieces),
+                model.generate(prompt, 12, sampler="greedy"),
+            )
+        self.assertIn(" be", pieces)
+        self.assertTrue({",", ":", ".", "\n"} & set(pieces), pieces)
+        # Sampled, with a seed: the same pieces again.
+        sampled = words.generate_stream("to", 12, temperature=0.8, seed=3)
+        self.assertEqual(
+            list(sampled),
+            list(words.generate_stream("to", 12, temperature=0.8, seed=3)),
+        )
+
     def test_invalid_arguments(self):
         model = self.small_model()
         with self.assertRaisesRegex(ValueError, "empty prompt"):
@@ -177,6 +204,15 @@ class TextGeneratorTest(TestCase):
             TextGenerator.from_text("   ", level="word")
         with self.assertRaisesRegex(ValueError, "`vocabulary`.*empty list"):
             TextGenerator([])
+        # A stream checks its arguments when it is made.
+        with self.assertRaisesRegex(TypeError, "`prompt`.*use `generate`"):
+            model.generate_stream(["to", "be"], 5)
+        with self.assertRaisesRegex(ValueError, "empty prompt"):
+            model.generate_stream("", 5)
+        with self.assertRaisesRegex(ValueError, "`max_length`"):
+            model.generate_stream("to", 0)
+        with self.assertRaisesRegex(ValueError, "beam search"):
+            model.generate_stream("to", 5, sampler="beam")
         with self.assertRaisesRegex(ValueError, "`level`"):
             TextGenerator(["a"], level="byte")
         with self.assertRaisesRegex(ValueError, "single characters"):

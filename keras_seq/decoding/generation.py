@@ -570,11 +570,12 @@ def generate_stream(
 ):
     """Yields generated tokens one position at a time.
 
-    The prompt is read once; then each step runs one compiled function that
-    advances the recurrent state by one token and samples the next, so the
-    first tokens arrive before the last are computed. Greedy streams give
-    the tokens of `generate`; a sampled stream draws from the same
-    distributions, with its own random numbers.
+    The prompt is read once, when this is called (the arguments are checked
+    then too); then each step runs one compiled function that advances the
+    recurrent state by one token and samples the next, so the first tokens
+    arrive before the last are computed. Greedy streams give the tokens of
+    `generate`; a sampled stream draws from the same distributions, with
+    its own random numbers.
 
     Args:
         model: a model implementing `prefill` and `next`.
@@ -590,8 +591,9 @@ def generate_stream(
         end_token_id: optional int. The stream ends once every sequence has
             produced it; sequences that ended earlier yield `pad` token `0`.
 
-    Yields:
-        An int numpy array `(batch_size,)` per generated position.
+    Returns:
+        An iterator of int numpy arrays `(batch_size,)`, one per generated
+        position.
     """
     _check_model(model, False)
     max_length = check_positive_int("max_length", max_length)
@@ -644,7 +646,12 @@ def generate_stream(
         _reset_seed(instance, seed)
     state = prefill(ops.convert_to_tensor(tokens[:, :-1]), _as_tensors(context))
     last_token = ops.convert_to_tensor(tokens[:, -1:])
-    done = np.zeros(batch_size, bool)
+    return _stream(step, last_token, state, max_length, end_token_id)
+
+
+def _stream(step, last_token, state, max_length, end_token_id):
+    """The token generator of `generate_stream`, from the prompt's state."""
+    done = np.zeros(last_token.shape[0], bool)
     for _ in range(max_length):
         last_token, state = step(last_token, state)
         token = ops.convert_to_numpy(last_token)[:, 0]

@@ -362,12 +362,14 @@ class GenerateTest(TestCase):
             decoding.generate(
                 keras.layers.Dense(2), np.ones((1, 1), "int32"), 2
             )
+        # A stream checks its arguments when it is made, not when the first
+        # token is asked for.
         with self.assertRaisesRegex(ValueError, "beam"):
-            next(
-                decoding.generate_stream(
-                    self.model, np.ones((1, 1), "int32"), 2, sampler="beam"
-                )
+            decoding.generate_stream(
+                self.model, np.ones((1, 1), "int32"), 2, sampler="beam"
             )
+        with self.assertRaisesRegex(ValueError, "`max_length`"):
+            decoding.generate_stream(self.model, np.ones((1, 1), "int32"), 0)
         with self.assertRaisesRegex(ValueError, "no attention"):
             decoding.generate(
                 WithoutAttention(self.table.astype("float32")),
