@@ -268,6 +268,20 @@ print(
 )
 
 # %% [markdown]
+# ## Writing as it goes
+#
+# `generate_stream` yields the continuation piece by piece, as the model
+# writes it: the first characters appear before the last are computed.
+
+# %%
+print(PROMPT, end="")
+for piece in model.generate_stream(
+    PROMPT, SAMPLE_LENGTH, temperature=0.8, seed=args.seed
+):
+    print(piece, end="", flush=True)
+print()
+
+# %% [markdown]
 # ## Results
 
 # %%
