@@ -45,28 +45,25 @@ def tokenize(text, level):
 
 def detokenize(tokens, level):
     """Joins tokens back into text; words are spaced as prose is."""
-    if level == "char":
-        return "".join(tokens)
-    pieces = []
-    previous = None
+    return "".join(text_pieces(tokens, level))
+
+
+def text_pieces(tokens, level, previous=None):
+    """Yields each of `tokens` as it stands in text after the token before
+    it (`previous` for the first; `None` at the start of a text): a word
+    with the space before it, unless punctuation or a line break stands
+    between them."""
     for token in tokens:
-        pieces.append(token_text(previous, token, level))
+        if (
+            level == "char"
+            or previous is None
+            or token in _NO_SPACE_BEFORE
+            or previous[-1:] in _NO_SPACE_AFTER
+        ):
+            yield token
+        else:
+            yield " " + token
         previous = token
-    return "".join(pieces)
-
-
-def token_text(previous, token, level):
-    """`token` as it follows `previous` (`None` at the start) in text: a
-    word with the space before it, unless punctuation or a line break
-    stands between them."""
-    if (
-        level == "char"
-        or previous is None
-        or token in _NO_SPACE_BEFORE
-        or previous[-1:] in _NO_SPACE_AFTER
-    ):
-        return token
-    return " " + token
 
 
 class TextWindows(keras.utils.PyDataset):
@@ -571,13 +568,11 @@ class TextGenerator(ApplicationMixin, keras.Model):
             temperature=temperature,
             seed=seed,
         )
-        return self._pieces(tokens, self.id_to_token[ids[-1]])
-
-    def _pieces(self, tokens, previous):
-        for token in tokens:
-            token = self.id_to_token[int(token[0])]
-            yield token_text(previous, token, self.level)
-            previous = token
+        return text_pieces(
+            (self.id_to_token[int(token[0])] for token in tokens),
+            self.level,
+            previous=self.id_to_token[ids[-1]],
+        )
 
     def _prompt_ids(self, prompt):
         ids = self.encode(prompt)
