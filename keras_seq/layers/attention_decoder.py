@@ -390,7 +390,11 @@ class AttentionDecoder(keras.layers.Layer):
         mask = None
         if encoder_mask is not None or query_mask is not None:
             if encoder_mask is not None:
-                encoder_mask = ops.cast(encoder_mask, "bool")
+                # (batch, 1, source_length): Keras before 3.12 subtracts
+                # the value mask from the scores without expanding it.
+                encoder_mask = ops.expand_dims(
+                    ops.cast(encoder_mask, "bool"), axis=1
+                )
             mask = [query_mask, encoder_mask]
         # context: (batch, target_length, encoder_dim)
         # scores: (batch, target_length, source_length)
