@@ -49,7 +49,8 @@ export KERAS_SEQ_DATA_DIR ?= $(abspath ../shared/data)
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup demo test lint format test-tensorflow test-jax test-torch clean
+.PHONY: setup demo test lint format test-tensorflow test-jax test-torch \
+	test-oldest clean
 
 setup: $(VENV)/.installed
 
@@ -79,11 +80,27 @@ $(addprefix test-,$(BACKENDS)): test-%: setup $(CHROMIUM)
 	@echo "== pytest on the $* backend"
 	rm -rf $(TEST_JAX_CACHE)/$*
 	KERAS_BACKEND=$* XLA_FLAGS="$(TEST_XLA_FLAGS)" $(TEST_THREADS_$*) \
-		$(TEST_JAX_ENV) \
+		$(TEST_JAX_ENV) $(TEST_ENV) \
 		$(BIN)/python -m pytest -q -p no:cacheprovider \
 		-n $(PYTEST_WORKERS) --dist loadgroup --durations=5 $(PYTEST_ARGS)
 
 test: lint $(addprefix test-,$(BACKENDS))
+
+# The oldest Keras, KerasHub and JAX that pyproject.toml accepts, laid over
+# .venv (installed with `pip --target` into .oldest/, first on PYTHONPATH):
+# `make test-oldest` runs the suite with them on every backend. It is not
+# part of `make test` (about 20 more minutes on the CI machine).
+OLDEST := keras==3.10.0 keras-hub==0.25.1 jax==0.7.0 jaxlib==0.7.0
+OLDEST_DIR := $(abspath .oldest)
+
+$(OLDEST_DIR)/.installed: Makefile $(VENV)/.installed
+	rm -rf $(OLDEST_DIR)
+	$(BIN)/python -m pip install --quiet --no-deps --target $(OLDEST_DIR) \
+		$(OLDEST)
+	touch $@
+
+test-oldest: $(OLDEST_DIR)/.installed
+	$(MAKE) $(addprefix test-,$(BACKENDS)) TEST_ENV=PYTHONPATH=$(OLDEST_DIR)
 
 $(CHROMIUM):
 	$(SUDO) apt-get install -y -q chromium \
@@ -91,4 +108,4 @@ $(CHROMIUM):
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache \
-		$(TEST_JAX_CACHE)
+		$(TEST_JAX_CACHE) $(OLDEST_DIR)
