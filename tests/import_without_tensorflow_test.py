@@ -13,6 +13,7 @@ import textwrap
 
 import keras
 import pytest
+from packaging.version import Version
 
 SCRIPT = textwrap.dedent(
     """
@@ -51,13 +52,11 @@ SCRIPT = textwrap.dedent(
 
 # KerasHub imports TensorFlow at its own import before 0.32 (its Gemma 3
 # preprocessor); `make test-oldest` runs 0.25.
-KERAS_HUB_VERSION = tuple(
-    int(part) for part in importlib.metadata.version("keras-hub").split(".")[:2]
-)
+KERAS_HUB_VERSION = Version(importlib.metadata.version("keras-hub"))
 
 
 @pytest.mark.skipif(
-    KERAS_HUB_VERSION < (0, 32),
+    KERAS_HUB_VERSION < Version("0.32"),
     reason="KerasHub before 0.32 cannot be imported without TensorFlow",
 )
 @pytest.mark.parametrize("backend", ["jax", "torch"])
