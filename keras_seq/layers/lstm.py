@@ -32,7 +32,8 @@ class LSTM(keras.layers.LSTM):
       `use_cudnn=True` where cuDNN wins.
 
     The native kernel runs when all of these hold; otherwise the layer runs
-    Keras's step-by-step loop and says why once, in a warning:
+    Keras's step-by-step loop and says why in a warning, once for each
+    reason:
     1. `activation` is `tanh` and `recurrent_activation` is `sigmoid`
        (the defaults);
     2. `recurrent_dropout == 0` (`dropout` is fine);
@@ -40,7 +41,10 @@ class LSTM(keras.layers.LSTM):
     4. `use_cudnn` is not `False`;
     5. the dtype policy is `"float32"`;
     6. any mask is right-padded: each row is `True` then `False`, with at
-       least one `True`.
+       least one `True`;
+    7. with a mask, the model is not being traced by `torch.export`
+       (`model.export(..., format="torch")`), which cannot trace lengths
+       read from a mask's values.
 
     `layer.last_path` names the path of the latest call (`"native"`,
     `"cudnn"` or `"keras"`) and `layer.path_counts` counts every call's.

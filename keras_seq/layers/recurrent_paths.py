@@ -75,8 +75,11 @@ def _record(layer, path, reason=None):
         object.__setattr__(layer, "path_counts", collections.Counter())
     layer.path_counts[path] += 1
     object.__setattr__(layer, "last_path", path)
-    if reason and not getattr(layer, "_announced_fallback", False):
-        object.__setattr__(layer, "_announced_fallback", True)
+    # Each reason is announced once per layer.
+    if not hasattr(layer, "_announced_reasons"):
+        object.__setattr__(layer, "_announced_reasons", set())
+    if reason and reason not in layer._announced_reasons:
+        layer._announced_reasons.add(reason)
         warnings.warn(
             f"Layer {layer.name!r} runs Keras's step-by-step loop instead "
             f"of the native kernel because of {reason}; this is slower. "
@@ -84,6 +87,12 @@ def _record(layer, path, reason=None):
             f"docstring of keras_seq.layers.{type(layer).__name__}.",
             stacklevel=4,
         )
+
+
+def _is_exporting(torch):
+    # `torch.compiler.is_exporting` is in PyTorch 2.5 and later.
+    is_exporting = getattr(torch.compiler, "is_exporting", None)
+    return is_exporting is not None and is_exporting()
 
 
 def _uses_gpu():
@@ -211,7 +220,11 @@ def inner_loop(
     lengths = None
     if mask is not None and not reasons:
         mask = keras.ops.convert_to_tensor(mask)
-        if not bool(mask.all()):
+        if _is_exporting(torch):
+            # The kernel takes the rows' lengths, which depend on the
+            # values of the mask: `torch.export` cannot trace them.
+            reasons = ["a mask in a model traced by torch.export"]
+        elif not bool(mask.all()):
             lengths = torch_recurrent.right_padded_lengths(mask)
             if lengths is None:
                 reasons = ["a mask that is not right-padded, or is empty"]
