@@ -281,7 +281,10 @@ class VideoFramePredictor(ApplicationMixin, keras.Model):
             name="sampling_step",
         )
         self._rollout_functions = {}
-        self.build((None, None, *self.frame_shape))
+        # Built for the shortest sequence `call` takes, a shape it can run:
+        # TensorFlow's SavedModel traces the model on its build shape, and a
+        # roll-out needs to know how many frames it has.
+        self.build((None, num_context_frames + 1, *self.frame_shape))
         self.compile()
 
     def build(self, input_shape):
