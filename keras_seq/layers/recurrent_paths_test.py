@@ -5,6 +5,7 @@ from unittest import mock
 import keras
 import numpy as np
 from absl.testing import parameterized
+from keras import ops
 
 from keras_seq.layers import GRU
 from keras_seq.layers import LSTM
@@ -176,6 +177,26 @@ class RecurrentPathsTest(TestCase):
         self.assertLen(messages, 1, messages)
         self.assertIn(reason, messages[0])
         self.assertEqual(layer.path_counts, {"keras": 2})
+
+    @parameterized.product(kind=["lstm", "gru"], masked=[False, True])
+    def test_stateful_layer_carries_its_state_as_keras_does(self, kind, masked):
+        layer, reference = _directions(
+            kind, 6, False, stateful=True, return_sequences=True
+        )
+        reference.build(self.inputs.shape)
+        layer.build(self.inputs.shape)
+        layer.set_weights(reference.get_weights())
+        mask = self.mask if masked else None
+        outputs = []
+        for _ in range(2):
+            outputs.append(ops.convert_to_numpy(layer(self.inputs, mask=mask)))
+            expected = reference(self.inputs, mask=mask)
+            self.assertAllClose(expected, outputs[-1], 1e-5, 1e-5)
+        self.assertEqual(layer.last_path, expected_path(kind, masked))
+        # The second call started from the state the first one left.
+        self.assertGreater(np.abs(outputs[1] - outputs[0]).max(), 1e-2)
+        layer.reset_states()
+        self.assertAllClose(outputs[0], layer(self.inputs, mask=mask))
 
     @parameterized.parameters("lstm", "gru")
     def test_left_padded_mask_falls_back_with_same_results(self, kind):
