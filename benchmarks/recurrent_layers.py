@@ -39,6 +39,10 @@ it records `XLA_FLAGS`.
 Targets (issue 8): `keras_seq.layers` at least 1.0x plain PyTorch on every
 backend; masked at most 1.1x the unmasked time.
 
+`--cells simple_rnn` times `SimpleRNN` against `torch.nn.RNN` the same way
+(`--cells lstm,gru,simple_rnn` for all three; the default is the issue's
+two), written to `recurrent_layers_simple_rnn.json`.
+
     python benchmarks/recurrent_layers.py [--backends jax torch] [--smoke]
 """
 
@@ -53,7 +57,9 @@ from backend_workers import run_or_work
 from backend_workers import write_results
 
 BACKENDS = ("tensorflow", "jax", "torch")
-CELLS = ("lstm", "gru")
+CELLS = ("lstm", "gru", "simple_rnn")
+DEFAULT_CELLS = "lstm,gru"
+LAYER_NAMES = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
 TASKS = ("rows", "text_masked", "text_unmasked")
 # The tasks timed in the same rounds.
 ROUNDS = (("rows",), ("text_masked", "text_unmasked"))
@@ -85,7 +91,7 @@ def make_data(task, num_batches, seed=0):
 def keras_model(layers_module, cell, task):
     import keras
 
-    layer = getattr(layers_module, cell.upper())(UNITS)
+    layer = getattr(layers_module, LAYER_NAMES[cell])(UNITS)
     if task == "rows":
         inputs = keras.Input((28, 28))
         outputs = keras.layers.Dense(10)(layer(inputs))
@@ -132,7 +138,11 @@ def torch_runs(cell, task, num_batches):
     torch.manual_seed(0)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     x, y, lengths = make_data(task, num_batches)
-    rnn_class = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
+    rnn_class = {
+        "lstm": torch.nn.LSTM,
+        "gru": torch.nn.GRU,
+        "simple_rnn": torch.nn.RNN,
+    }[cell]
     masked = task == "text_masked"
 
     class Model(torch.nn.Module):
@@ -230,7 +240,7 @@ def _device_name(backend):
     )
 
 
-def worker(backend, num_batches, repeats, output):
+def worker(backend, num_batches, repeats, cells, output):
     os.environ["KERAS_BACKEND"] = backend
     import keras
 
@@ -242,7 +252,7 @@ def worker(backend, num_batches, repeats, output):
         "keras_version": keras.__version__,
     }
     num_samples = num_batches * BATCH_SIZE
-    for cell in CELLS:
+    for cell in cells.split(","):
         for tasks in ROUNDS:
             runs = {}
             for task in tasks:
@@ -316,10 +326,18 @@ def main():
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="2 batches, 1 run")
+    parser.add_argument(
+        "--cells",
+        default=DEFAULT_CELLS,
+        help=f"comma-separated, of {', '.join(CELLS)}",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.batches, args.repeats = 2, 1
-    rows = run_or_work(__file__, args, worker, ["batches", "repeats"])
+    cells = args.cells.split(",")
+    if not cells or not set(cells) <= set(CELLS):
+        parser.error(f"--cells takes some of {CELLS}; received {args.cells!r}")
+    rows = run_or_work(__file__, args, worker, ["batches", "repeats", "cells"])
     if rows is None:
         return
 
@@ -331,18 +349,18 @@ def main():
         print("| backend | model | keras.layers | keras_seq.layers | PyTorch |")
         print("|---|---|---|---|---|")
         for row in rows:
-            for cell in CELLS:
+            for cell in cells:
                 for task in TASKS:
                     entry = row[f"{cell}_{task}"]
                     print(
-                        f"| {row['backend']} | {cell.upper()} {task} "
+                        f"| {row['backend']} | {LAYER_NAMES[cell]} {task} "
                         f"| {_cell(entry, 'keras', kind)} "
                         f"| {_cell(entry, 'keras_seq', kind)} "
                         f"| {_cell(entry, 'torch', kind)} |"
                     )
     print("\nMasked over unmasked training time (keras_seq.layers):\n")
     for row in rows:
-        for cell in CELLS:
+        for cell in cells:
             masked = row[f"{cell}_text_masked"]["keras_seq"]
             unmasked = row[f"{cell}_text_unmasked"]["keras_seq"]
             ratio = (
@@ -350,15 +368,16 @@ def main():
                 / masked["train_samples_per_second"]
             )
             row[f"{cell}_masked_over_unmasked_time"] = round(ratio, 2)
-            print(f"- {row['backend']} {cell.upper()}: {ratio:.2f}x")
+            print(f"- {row['backend']} {LAYER_NAMES[cell]}: {ratio:.2f}x")
     if args.smoke:
         return
     devices = sorted({row["device"] for row in rows})
-    name = (
-        "recurrent_layers.json"
-        if devices == ["cpu"]
-        else "recurrent_layers_gpu.json"
-    )
+    name = "recurrent_layers"
+    if args.cells != DEFAULT_CELLS:
+        name += "_" + "_".join(cells)
+    if devices != ["cpu"]:
+        name += "_gpu"
+    name += ".json"
     write_results(
         args.output,
         name,
@@ -367,6 +386,7 @@ def main():
             "devices": devices,
             "batches_per_epoch": args.batches,
             "repeats": args.repeats,
+            "cells": cells,
             "xla_flags": os.environ.get("XLA_FLAGS", ""),
             "allocator_environment": {
                 key: value

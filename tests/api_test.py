@@ -27,6 +27,7 @@ def test_layers_surface():
         "LSTM",
         "RandomAffine",
         "RecurrentStack",
+        "SimpleRNN",
     ]
     for name in keras_seq.layers.__all__:
         assert getattr(keras_seq.layers, name).__module__.startswith(

@@ -1,9 +1,10 @@
-"""Which kernel runs a `keras_seq.layers.LSTM` or `GRU`, and a record of it.
+"""Which kernel runs a `keras_seq.layers.LSTM`, `GRU` or `SimpleRNN`, and a
+record of it.
 
 The paths, by name:
-- `"native"`: PyTorch's own LSTM/GRU kernel (`torch.lstm`, `torch.gru`) on
-  the torch backend, CPU or GPU, masks included when right-padded
-  (`keras_seq/layers/torch_recurrent.py`).
+- `"native"`: PyTorch's own LSTM/GRU/RNN kernel (`torch.lstm`, `torch.gru`,
+  `torch.rnn_tanh`, `torch.rnn_relu`) on the torch backend, CPU or GPU,
+  masks included when right-padded (`keras_seq/layers/torch_recurrent.py`).
 - `"cudnn"`: cuDNN on a GPU: Keras's path on TensorFlow; on JAX, for an
   unmasked LSTM wider than `JAX_SCAN_MAX_UNITS` (or one made with
   `use_cudnn=True`), `jax.experimental.rnn.lstm` called by
@@ -14,7 +15,8 @@ The paths, by name:
   `JAX_SCAN_MAX_UNITS`), or a Python loop over steps on torch. On the CPU
   with JAX, a GRU runs the generic loop of `keras.src.backend.rnn` rather
   than Keras's JAX `gru`, whose up-front input projection is slower there
-  (`_runs_generic_scan` says by how much).
+  (`_runs_generic_scan` says by how much). A `SimpleRNN` runs Keras's loop on
+  TensorFlow and JAX, which have no fused kernel for it.
 
 A layer records each path it takes in `layer.path_counts` and the latest in
 `layer.last_path`, so that a test (or a user) can check the fast path ran. A
@@ -47,19 +49,24 @@ def configuration_reasons(layer, kind):
     of phrases (empty when it can)."""
     cell = layer.cell
     reasons = []
-    if layer.use_cudnn is False:
+    # `keras.layers.SimpleRNN` has no `use_cudnn`.
+    if getattr(layer, "use_cudnn", "auto") is False:
         reasons.append("use_cudnn=False")
     if cell.recurrent_dropout:
         reasons.append(f"recurrent_dropout={cell.recurrent_dropout}")
     if layer.unroll:
         reasons.append("unroll=True")
-    if cell.activation not in (keras.activations.tanh, keras.ops.tanh):
-        reasons.append("an activation other than tanh")
-    if cell.recurrent_activation not in (
-        keras.activations.sigmoid,
-        keras.ops.sigmoid,
-    ):
-        reasons.append("a recurrent_activation other than sigmoid")
+    if kind == "simple_rnn":
+        if _simple_rnn_kernel(cell) is None:
+            reasons.append("an activation other than tanh or relu")
+    else:
+        if cell.activation not in (keras.activations.tanh, keras.ops.tanh):
+            reasons.append("an activation other than tanh")
+        if cell.recurrent_activation not in (
+            keras.activations.sigmoid,
+            keras.ops.sigmoid,
+        ):
+            reasons.append("a recurrent_activation other than sigmoid")
     if not cell.use_bias:
         reasons.append("use_bias=False")
     if kind == "gru" and not cell.reset_after:
@@ -67,6 +74,15 @@ def configuration_reasons(layer, kind):
     if layer.compute_dtype != "float32" or layer.variable_dtype != "float32":
         reasons.append(f"the dtype policy {layer.dtype_policy.name!r}")
     return reasons
+
+
+def _simple_rnn_kernel(cell):
+    """The PyTorch kernel for a `SimpleRNNCell`'s activation, or `None`."""
+    if cell.activation in (keras.activations.tanh, keras.ops.tanh):
+        return "rnn_tanh"
+    if cell.activation in (keras.activations.relu, keras.ops.relu):
+        return "rnn_relu"
+    return None
 
 
 def _record(layer, path, reason=None):
@@ -182,6 +198,10 @@ def inner_loop(
         mask = mask[0]
     backend = keras.config.backend()
     reasons = configuration_reasons(layer, kind)
+    if backend != "torch" and kind == "simple_rnn":
+        # No fused kernel to reach: Keras's compiled loop is the path.
+        _record(layer, KERAS)
+        return keras_loop(sequences, initial_state, mask, training)
     if backend != "torch":
         if backend == "jax" and _runs_generic_scan(layer, kind, mask, training):
             _record(layer, KERAS)
@@ -233,10 +253,13 @@ def inner_loop(
         return keras_loop(sequences, initial_state, mask, training)
 
     sequences, variables = _kernel_inputs(layer, sequences, training)
-    if kind == "lstm":
-        weights = torch_recurrent.lstm_weights(*variables)
-    else:
+    if kind == "gru":
         weights = torch_recurrent.gru_weights(*variables)
+    else:
+        # An RNN's weights are laid out as an LSTM's, with one gate.
+        weights = torch_recurrent.lstm_weights(*variables)
+    if kind == "simple_rnn":
+        kind = _simple_rnn_kernel(layer.cell)
     _record(layer, NATIVE)
     return torch_recurrent.run(
         kind,

@@ -9,13 +9,16 @@ from keras import ops
 
 from keras_seq.layers import GRU
 from keras_seq.layers import LSTM
+from keras_seq.layers import SimpleRNN
 from keras_seq.layers import recurrent_paths
 from keras_seq.testing import TestCase
 
 LAYERS = {
     "lstm": (LSTM, keras.layers.LSTM),
     "gru": (GRU, keras.layers.GRU),
+    "simple_rnn": (SimpleRNN, keras.layers.SimpleRNN),
 }
+KINDS = list(LAYERS)
 
 
 def expected_path(kind, masked=False):
@@ -25,6 +28,8 @@ def expected_path(kind, masked=False):
     backend = keras.config.backend()
     if backend == "torch":
         return "native"
+    if kind == "simple_rnn":
+        return "keras"
     if backend == "tensorflow" and recurrent_paths._uses_gpu():
         return "cudnn"
     return "keras"
@@ -38,7 +43,9 @@ def _directions(kind, units, bidirectional, **kwargs):
     """A keras_seq layer and its Keras reference, in the generic loop."""
     cls, reference_cls = LAYERS[kind]
     layer = cls(units, **kwargs)
-    reference = reference_cls(units, use_cudnn=False, **kwargs)
+    if kind != "simple_rnn":  # which has no cuDNN path
+        kwargs["use_cudnn"] = False
+    reference = reference_cls(units, **kwargs)
     if bidirectional:
         layer = keras.layers.Bidirectional(layer)
         reference = keras.layers.Bidirectional(reference)
@@ -70,7 +77,7 @@ class RecurrentPathsTest(TestCase):
             self.assertEqual(kernel.call_count, 1)
 
     @parameterized.product(
-        kind=["lstm", "gru"],
+        kind=KINDS,
         masked=[False, True],
         config=[
             {"return_sequences": True, "return_state": True},
@@ -128,7 +135,7 @@ class RecurrentPathsTest(TestCase):
         )
         self.assertEqual(layer.path_counts, {"keras": 1})
 
-    @parameterized.parameters("lstm", "gru")
+    @parameterized.parameters(*KINDS)
     def test_bidirectional_masked_matches_keras(self, kind):
         # Bidirectional sets `zero_output_for_mask` and reads the padded
         # sequences backwards: both must match the generic loop.
@@ -141,7 +148,7 @@ class RecurrentPathsTest(TestCase):
         self.assertEqual(layer.forward_layer.last_path, path)
         self.assertEqual(layer.backward_layer.last_path, path)
 
-    @parameterized.parameters("lstm", "gru")
+    @parameterized.parameters(*KINDS)
     def test_padding_does_not_change_results(self, kind):
         # Each padded row gives the state of the same row run alone.
         layer = LAYERS[kind][0](6, return_state=True)
@@ -152,6 +159,35 @@ class RecurrentPathsTest(TestCase):
                 self.assertAllClose(
                     expected[0], state[row], atol=1e-5, rtol=1e-5
                 )
+
+    @parameterized.parameters(False, True)
+    def test_relu_simple_rnn_matches_keras_on_the_native_path(self, masked):
+        layer, reference = _directions(
+            "simple_rnn", 6, False, activation="relu", return_sequences=True
+        )
+        inputs = {"sequences": self.inputs}
+        if masked:
+            inputs["mask"] = self.mask
+        self.run_parity_test(layer, reference, inputs, atol=1e-5)
+        self.assertEqual(layer.last_path, expected_path("simple_rnn"))
+
+    def test_simple_rnn_with_another_activation_falls_back(self):
+        if expected_path("simple_rnn") == "keras":
+            self.skipTest("no native RNN kernel on this backend")
+        layer, reference = _directions(
+            "simple_rnn", 6, False, activation="sigmoid"
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.run_parity_test(
+                layer, reference, {"sequences": self.inputs}, atol=1e-5
+            )
+        # `fit` says other things too (NumPy's `copy` keyword, on torch).
+        messages = [str(w.message) for w in caught]
+        messages = [m for m in messages if "step-by-step" in m]
+        self.assertLen(messages, 1, messages)
+        self.assertIn("an activation other than tanh or relu", messages[0])
+        self.assertEqual(layer.last_path, "keras")
 
     def test_dropout_keeps_the_fast_path_and_trains(self):
         layer = LSTM(6, dropout=0.3)
@@ -178,7 +214,7 @@ class RecurrentPathsTest(TestCase):
         self.assertIn(reason, messages[0])
         self.assertEqual(layer.path_counts, {"keras": 2})
 
-    @parameterized.product(kind=["lstm", "gru"], masked=[False, True])
+    @parameterized.product(kind=KINDS, masked=[False, True])
     def test_stateful_layer_carries_its_state_as_keras_does(self, kind, masked):
         layer, reference = _directions(
             kind, 6, False, stateful=True, return_sequences=True
@@ -198,7 +234,7 @@ class RecurrentPathsTest(TestCase):
         layer.reset_states()
         self.assertAllClose(outputs[0], layer(self.inputs, mask=mask))
 
-    @parameterized.parameters("lstm", "gru")
+    @parameterized.parameters(*KINDS)
     def test_left_padded_mask_falls_back_with_same_results(self, kind):
         left_mask = self.mask[:, ::-1].copy()
         layer, reference = _directions(kind, 4, False, return_sequences=True)
@@ -228,7 +264,7 @@ class RecurrentPathsTest(TestCase):
         self.assert_skips_keras_kernel("gru", layer, keras.layers.GRU(6))
         self.assertEqual(layer.last_path, "keras")
 
-    @parameterized.parameters("lstm", "gru")
+    @parameterized.parameters(*KINDS)
     def test_fast_path_inside_fit_with_a_padded_batch(self, kind):
         # The counters show which path the compiled training step took; a
         # right-padded batch from `mask_zero` keeps the fast path.
@@ -266,7 +302,7 @@ class LayerTest(TestCase):
         self.inputs = np.random.default_rng(0).normal(size=(3, 7, 5))
         self.inputs = self.inputs.astype("float32")
 
-    @parameterized.parameters(("lstm", 3), ("gru", 2))
+    @parameterized.parameters(("lstm", 3), ("gru", 2), ("simple_rnn", 2))
     def test_layer_behaviors(self, kind, num_outputs):
         self.run_layer_test(
             LAYERS[kind][0],
@@ -276,7 +312,7 @@ class LayerTest(TestCase):
             expected_num_trainable_weights=3,
         )
 
-    @parameterized.parameters("lstm", "gru")
+    @parameterized.parameters(*KINDS)
     def test_saving(self, kind):
         self.run_model_saving_test(
             LAYERS[kind][0],
@@ -284,7 +320,7 @@ class LayerTest(TestCase):
             input_data=self.inputs,
         )
 
-    @parameterized.parameters("lstm", "gru")
+    @parameterized.parameters(*KINDS)
     def test_weights_interchange_with_keras_layer(self, kind):
         # The same variables under the same names: a file saved from a
         # model with the Keras layer loads into the same model with the

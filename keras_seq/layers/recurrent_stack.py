@@ -11,6 +11,7 @@ import keras
 
 from keras_seq.layers.gru import GRU
 from keras_seq.layers.lstm import LSTM
+from keras_seq.layers.simple_rnn import SimpleRNN
 from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
 from keras_seq.utils.argument_validation import check_rank
@@ -18,7 +19,7 @@ from keras_seq.utils.argument_validation import check_rate
 from keras_seq.utils.argument_validation import check_shape_rank
 
 CELL_LAYERS = {
-    "simple_rnn": keras.layers.SimpleRNN,
+    "simple_rnn": SimpleRNN,
     "lstm": LSTM,
     "gru": GRU,
 }
@@ -227,7 +228,7 @@ def _projected_cell(cell):
 class RecurrentStack(keras.layers.Layer):
     """A stack of recurrent layers that returns every layer's final state.
 
-    Each of the `num_layers` layers is a `keras.layers.SimpleRNN`,
+    Each of the `num_layers` layers is a `keras_seq.layers.SimpleRNN`,
     `keras_seq.layers.LSTM` or `keras_seq.layers.GRU` (wrapped in
     `keras.layers.Bidirectional` when `bidirectional=True`), so each runs the
     fastest kernel its backend has: PyTorch's native one on torch, masks

@@ -2,6 +2,8 @@ import keras
 import numpy as np
 from absl.testing import parameterized
 
+from keras_seq.layers.recurrent_paths_test import expected_path
+from keras_seq.layers.recurrent_stack import CELL_LAYERS
 from keras_seq.layers.recurrent_stack import RecurrentStack
 from keras_seq.testing import TestCase
 
@@ -73,6 +75,16 @@ class RecurrentStackTest(TestCase):
             self.assertAllClose(
                 outputs[row : row + 1, :length], alone_outputs, atol=1e-5
             )
+        # Every layer is keras_seq's, and took its fastest exact path.
+        for layer in stack.recurrent_layers:
+            if bidirectional:
+                directions = [layer.forward_layer, layer.backward_layer]
+            else:
+                directions = [layer]
+            for direction in directions:
+                self.assertIsInstance(direction, CELL_LAYERS[cell])
+                path = expected_path(cell, masked=True)
+                self.assertEqual(set(direction.path_counts), {path})
 
     def test_mask_from_embedding_is_propagated(self):
         token_ids = np.array([[3, 5, 2, 0, 0], [4, 1, 1, 2, 6]])

@@ -1,12 +1,13 @@
-"""PyTorch's native LSTM and GRU kernels behind Keras's recurrent layers.
+"""PyTorch's native LSTM, GRU and RNN kernels behind Keras's recurrent layers.
 
-The torch backend of Keras runs `keras.layers.LSTM` and `GRU` step by step
-in Python on the CPU (a dozen eager operations per step) and uses the fused
-kernel only with CUDA and never with a mask. This module runs the same
-layer through `torch.lstm` / `torch.gru`, the functions behind
-`torch.nn.LSTM` and `torch.nn.GRU`: the fused cuDNN kernel on a GPU, the
-native one on the CPU. The weights are the layer's own Keras variables,
-rearranged on the fly, so gradients reach them through autograd.
+The torch backend of Keras runs `keras.layers.LSTM`, `GRU` and `SimpleRNN`
+step by step in Python on the CPU (a dozen eager operations per step for an
+LSTM) and uses the fused kernel only with CUDA, never with a mask, and never
+for a `SimpleRNN`. This module runs the same layer through `torch.lstm`,
+`torch.gru`, `torch.rnn_tanh` or `torch.rnn_relu`, the functions behind
+`torch.nn.LSTM`, `torch.nn.GRU` and `torch.nn.RNN`: the fused cuDNN kernel
+on a GPU, the native one on the CPU. The weights are the layer's own Keras
+variables, rearranged on the fly, so gradients reach them through autograd.
 
 Masks: a right-padded mask (each row `True` then `False`) becomes sequence
 lengths and a packed sequence, as `torch.nn.utils.rnn.pack_padded_sequence`
@@ -16,7 +17,7 @@ step repeats the previous output (or is zero with `zero_output_for_mask`),
 and with `go_backwards=True` the padded steps come first, before the
 sequence read from its last real step to its first.
 
-`keras_seq.layers.LSTM` and `GRU` call this module only for the
+`keras_seq.layers.LSTM`, `GRU` and `SimpleRNN` call this module only for the
 configurations it computes exactly; `keras_seq/layers/recurrent_paths.py`
 decides which.
 """
@@ -44,7 +45,8 @@ def right_padded_lengths(mask):
 
 
 def lstm_weights(kernel, recurrent_kernel, bias):
-    """Keras's LSTM weights in the layout of `torch.nn.LSTM`.
+    """Keras's LSTM (or SimpleRNN) weights in the layout of `torch.nn.LSTM`
+    (or `torch.nn.RNN`).
 
     Both order the gates (input, forget, cell, output); PyTorch stores the
     matrices transposed and has a second bias, zero here.
@@ -118,13 +120,14 @@ def run(
     return_sequences=True,
     return_states=True,
 ):
-    """Runs one LSTM or GRU layer with PyTorch's kernel.
+    """Runs one LSTM, GRU or simple RNN layer with PyTorch's kernel.
 
     Args:
-        kind: `"lstm"` or `"gru"`.
+        kind: `"lstm"`, `"gru"`, `"rnn_tanh"` or `"rnn_relu"`.
         sequences: `(batch, timesteps, features)` tensor.
-        initial_state: `[h, c]` (LSTM) or `[h]` (GRU), each `(batch, units)`.
-        weights: from `lstm_weights` or `gru_weights`.
+        initial_state: `[h, c]` (LSTM) or `[h]` (the others), each
+            `(batch, units)`.
+        weights: from `lstm_weights` (LSTM, RNN) or `gru_weights`.
         lengths: `(batch,)` lengths of a right-padded mask, or `None`.
         go_backwards: whether to read each sequence from its end.
         zero_output_for_mask: whether padded steps output zeros rather than
@@ -152,12 +155,12 @@ def run(
     whole model). A GRU's packed backward does not pay as much: it stays
     packed.
     """
-    function = _quiet(torch.lstm if kind == "lstm" else torch.gru)
+    function = _quiet(getattr(torch, kind))
     if sequences.is_cuda:
         # cuDNN reads its weights as flat, contiguous buffers.
         weights = [w.contiguous() for w in weights]
     hidden = tuple(s[None] for s in initial_state)
-    if kind == "gru":
+    if kind != "lstm":
         hidden = hidden[0]
     if lengths is None:
         if go_backwards:
