@@ -34,8 +34,8 @@ class GRU(keras.layers.GRU):
     1. `activation` is `tanh` and `recurrent_activation` is `sigmoid`
        (the defaults);
     2. `recurrent_dropout == 0` (`dropout` is fine);
-    3. `reset_after` is `True`, `unroll` is `False` and `use_bias` is
-       `True` (the defaults);
+    3. `reset_after` is `True` and `unroll` is `False` (the defaults),
+       and for cuDNN (TensorFlow on a GPU) `use_bias` is `True`;
     4. `use_cudnn` is not `False`;
     5. the dtype policy is `"float32"`;
     6. any mask is right-padded: each row is `True` then `False`, with at

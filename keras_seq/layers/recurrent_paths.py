@@ -67,7 +67,8 @@ def configuration_reasons(layer, kind):
             keras.ops.sigmoid,
         ):
             reasons.append("a recurrent_activation other than sigmoid")
-    if not cell.use_bias:
+    if not cell.use_bias and keras.config.backend() != "torch":
+        # cuDNN needs the biases; PyTorch's kernels run without them.
         reasons.append("use_bias=False")
     if kind == "gru" and not cell.reset_after:
         reasons.append("reset_after=False")
@@ -127,12 +128,13 @@ def _uses_gpu():
 def _kernel_inputs(layer, sequences, training):
     """The inputs of a fused kernel, with the layer's input dropout applied
     (one mask for every step, as the Keras cell applies it), and the cell's
-    `[kernel, recurrent_kernel, bias]` as tensors."""
+    `[kernel, recurrent_kernel, bias]` as tensors (`bias` is `None` for a
+    layer made with `use_bias=False`)."""
     cell = layer.cell
     if training and cell.dropout:
         sequences = sequences * cell.get_dropout_mask(sequences[:, 0])[:, None]
     weights = [
-        keras.ops.convert_to_tensor(v)
+        None if v is None else keras.ops.convert_to_tensor(v)
         for v in (cell.kernel, cell.recurrent_kernel, cell.bias)
     ]
     return sequences, weights

@@ -87,6 +87,8 @@ class RecurrentPathsTest(TestCase):
             # final state, or as zeros with `zero_output_for_mask`.
             {},
             {"zero_output_for_mask": True},
+            # PyTorch's kernels run without biases too.
+            {"use_bias": False, "return_sequences": True},
         ],
     )
     def test_matches_keras_layer(self, kind, masked, config):
@@ -198,7 +200,6 @@ class RecurrentPathsTest(TestCase):
     @parameterized.named_parameters(
         ("recurrent_dropout", {"recurrent_dropout": 0.2}, "recurrent_dropout"),
         ("activation", {"activation": "relu"}, "activation"),
-        ("no_bias", {"use_bias": False}, "use_bias=False"),
         ("use_cudnn", {"use_cudnn": False}, "use_cudnn=False"),
     )
     def test_fallback_is_announced_once(self, config, reason):

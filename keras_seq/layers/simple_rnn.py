@@ -27,7 +27,7 @@ class SimpleRNN(keras.layers.SimpleRNN):
     reason:
     1. `activation` is `tanh` (the default) or `relu`;
     2. `recurrent_dropout == 0` (`dropout` is fine);
-    3. `unroll` is `False` and `use_bias` is `True` (the defaults);
+    3. `unroll` is `False` (the default);
     4. the dtype policy is `"float32"`;
     5. any mask is right-padded: each row is `True` then `False`, with at
        least one `True`;

@@ -49,8 +49,11 @@ def lstm_weights(kernel, recurrent_kernel, bias):
     (or `torch.nn.RNN`).
 
     Both order the gates (input, forget, cell, output); PyTorch stores the
-    matrices transposed and has a second bias, zero here.
+    matrices transposed and has a second bias, zero here. Without a bias
+    (`bias=None`), the two matrices alone.
     """
+    if bias is None:
+        return [kernel.t(), recurrent_kernel.t()]
     return [
         kernel.t(),
         recurrent_kernel.t(),
@@ -70,8 +73,14 @@ def gru_weights(kernel, recurrent_kernel, bias):
     """Keras's GRU weights (`reset_after=True`) in `torch.nn.GRU`'s layout.
 
     Keras's bias has two rows, for the input and the recurrent projections:
-    PyTorch's `bias_ih` and `bias_hh`.
+    PyTorch's `bias_ih` and `bias_hh`. Without a bias (`bias=None`), the two
+    matrices alone.
     """
+    if bias is None:
+        return [
+            _gates_to_torch(kernel).t(),
+            _gates_to_torch(recurrent_kernel).t(),
+        ]
     return [
         _gates_to_torch(kernel).t(),
         _gates_to_torch(recurrent_kernel).t(),
@@ -127,7 +136,8 @@ def run(
         sequences: `(batch, timesteps, features)` tensor.
         initial_state: `[h, c]` (LSTM) or `[h]` (the others), each
             `(batch, units)`.
-        weights: from `lstm_weights` (LSTM, RNN) or `gru_weights`.
+        weights: from `lstm_weights` (LSTM, RNN) or `gru_weights`: two
+            matrices, then two biases unless the layer has none.
         lengths: `(batch,)` lengths of a right-padded mask, or `None`.
         go_backwards: whether to read each sequence from its end.
         zero_output_for_mask: whether padded steps output zeros rather than
@@ -156,6 +166,8 @@ def run(
     packed.
     """
     function = _quiet(getattr(torch, kind))
+    # has_biases, num_layers, dropout, train, bidirectional.
+    options = (len(weights) == 4, 1, 0.0, training, False)
     if sequences.is_cuda:
         # cuDNN reads its weights as flat, contiguous buffers.
         weights = [w.contiguous() for w in weights]
@@ -166,7 +178,11 @@ def run(
         if go_backwards:
             sequences = torch.flip(sequences, dims=[1])
         outputs, *states = function(
-            sequences, hidden, weights, True, 1, 0.0, training, False, True
+            sequences,
+            hidden,
+            weights,
+            *options,
+            True,  # batch first
         )
         states = [s[0] for s in states]
         # The last output is the final hidden state: taken from the state,
@@ -181,7 +197,11 @@ def run(
         # there are those of the packed run, and its last real output is
         # the final hidden state that the packed run would return.
         outputs, *_ = function(
-            sequences, hidden, weights, True, 1, 0.0, training, False, True
+            sequences,
+            hidden,
+            weights,
+            *options,
+            True,  # batch first
         )
         index = (lengths - 1)[:, None, None].expand(-1, 1, outputs.shape[2])
         final_output = torch.gather(outputs, 1, index)[:, 0]
@@ -195,15 +215,7 @@ def run(
         else:
             hidden = hidden[:, packed.sorted_indices]
         packed_outputs, *states = function(
-            packed.data,
-            packed.batch_sizes,
-            hidden,
-            weights,
-            True,
-            1,
-            0.0,
-            training,
-            False,
+            packed.data, packed.batch_sizes, hidden, weights, *options
         )
         states = [s[0, packed.unsorted_indices] for s in states]
         final_output = states[0]
