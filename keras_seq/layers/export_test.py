@@ -8,9 +8,12 @@ from absl.testing import parameterized
 
 from keras_seq.layers import GRU
 from keras_seq.layers import LSTM
+from keras_seq.layers import SimpleRNN
 from keras_seq.testing import TestCase
 
-LAYERS = {"lstm": LSTM, "gru": GRU}
+LAYERS = {"lstm": LSTM, "gru": GRU, "simple_rnn": SimpleRNN}
+# The PyTorch operation each layer's kernel appears as in a traced graph.
+ATEN_OPERATIONS = {"lstm": "lstm", "gru": "gru", "simple_rnn": "rnn_tanh"}
 
 
 def _model(kind, masked):
@@ -59,7 +62,7 @@ class ExportTest(TestCase):
         program = tf.saved_model.load(path)
         return program.serve(inputs).numpy(), program
 
-    @parameterized.product(kind=["lstm", "gru"], masked=[False, True])
+    @parameterized.product(kind=list(LAYERS), masked=[False, True])
     def test_exported_model_gives_predicts_outputs(self, kind, masked):
         model = _model(kind, masked)
         expected = model.predict(self.tokens, verbose=0)
@@ -75,7 +78,8 @@ class ExportTest(TestCase):
         # Unmasked, the program holds PyTorch's fused kernel; masked, it
         # holds Keras's loop, whose lengths `torch.export` can trace, and
         # the layers say so. Called again, they are back on the kernel.
-        kernel_calls = str(program.graph).count(f"aten.{kind}.input")
+        operation = f"aten.{ATEN_OPERATIONS[kind]}.input"
+        kernel_calls = str(program.graph).count(operation)
         fallbacks = [
             str(w.message) for w in caught if "torch.export" in str(w.message)
         ]
@@ -88,7 +92,7 @@ class ExportTest(TestCase):
             self.assertEqual(kernel_calls, 3)
             self.assertEmpty(fallbacks)
 
-    @parameterized.parameters("lstm", "gru")
+    @parameterized.parameters(*LAYERS)
     def test_unmasked_export_takes_any_batch_size(self, kind):
         model = _model(kind, masked=False)
         kwargs = {}
