@@ -335,7 +335,7 @@ def main():
     if args.smoke:
         args.batches, args.repeats = 2, 1
     cells = args.cells.split(",")
-    if not cells or not set(cells) <= set(CELLS):
+    if not set(cells) <= set(CELLS):
         parser.error(f"--cells takes some of {CELLS}; received {args.cells!r}")
     rows = run_or_work(__file__, args, worker, ["batches", "repeats", "cells"])
     if rows is None:

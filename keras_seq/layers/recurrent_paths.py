@@ -199,11 +199,11 @@ def inner_loop(
     if isinstance(mask, (list, tuple)):
         mask = mask[0]
     backend = keras.config.backend()
-    reasons = configuration_reasons(layer, kind)
     if backend != "torch" and kind == "simple_rnn":
         # No fused kernel to reach: Keras's compiled loop is the path.
         _record(layer, KERAS)
         return keras_loop(sequences, initial_state, mask, training)
+    reasons = configuration_reasons(layer, kind)
     if backend != "torch":
         if backend == "jax" and _runs_generic_scan(layer, kind, mask, training):
             _record(layer, KERAS)

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 from absl.testing import parameterized
 
+from keras_seq.layers.recurrent_paths_test import LAYERS
 from keras_seq.layers.recurrent_paths_test import expected_path
-from keras_seq.layers.recurrent_stack import CELL_LAYERS
 from keras_seq.layers.recurrent_stack import RecurrentStack
 from keras_seq.testing import TestCase
 
@@ -82,7 +82,7 @@ class RecurrentStackTest(TestCase):
             else:
                 directions = [layer]
             for direction in directions:
-                self.assertIsInstance(direction, CELL_LAYERS[cell])
+                self.assertIsInstance(direction, LAYERS[cell][0])
                 path = expected_path(cell, masked=True)
                 self.assertEqual(set(direction.path_counts), {path})
 
