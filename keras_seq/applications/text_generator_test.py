@@ -1,5 +1,6 @@
 import math
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -97,6 +98,49 @@ class TextGeneratorTest(TestCase):
         ]
         self.assertAllEqual(results[0]["token_ids"], results[1]["token_ids"])
         self.assertAllClose(results[0]["scores"], results[1]["scores"])
+
+    def test_stream_reads_the_weights_once_on_torch(self):
+        # On torch a stream steps through `frozen_next`, made once per
+        # stream (so it sees the weights as they are when the stream
+        # starts); the compiled steps of JAX and TensorFlow call `next`.
+        model = self.small_model(units=32)
+        calls = []
+        frozen_next = model.frozen_next
+        model.frozen_next = lambda: calls.append(1) or frozen_next()
+        expected = model.generate("to be", 20, sampler="greedy")
+        calls.clear()
+        for _ in range(2):
+            pieces = model.generate_stream("to be", 20, sampler="greedy")
+            streamed = "".join(pieces)
+            self.assertEqual("to be" + streamed, expected)
+        torch = keras.config.backend() == "torch"
+        self.assertEqual(len(calls), 2 if torch else 0)
+
+    def test_decoding_without_the_shortcut_is_announced_once(self):
+        model = self.small_model(units=32)
+        twin = self.small_model(units=32)
+        twin.set_weights(model.get_weights())
+        twin.frozen_next = lambda: None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(2):
+                text = twin.generate("to be", 10, sampler="greedy")
+                list(twin.generate_stream("to be", 10, sampler="greedy"))
+            model.generate("to be", 10, sampler="greedy")
+        self.assertEqual(text, model.generate("to be", 10, sampler="greedy"))
+        messages = [
+            str(w.message)
+            for w in caught
+            if "decoding shortcut" in str(w.message)
+        ]
+        if keras.config.backend() == "torch":
+            # Once for the twin, whatever it runs; never for the model.
+            self.assertEqual(len(messages), 1, messages)
+            self.assertIn(repr(twin.name), messages[0])
+            self.assertIn("float32", messages[0])
+        else:
+            # JAX and TensorFlow compile the step: nothing to announce.
+            self.assertEqual(messages, [])
 
     def test_training_on_shakespeare_lowers_bits_per_character(self):
         train, val = text_datasets.load_data(

@@ -23,11 +23,15 @@ cell functions. A model may also implement `frozen_next()`, returning its
 `next` for one generation with what no token changes done once (or `None`):
 on torch, the weights read once; on JAX and TensorFlow it is called inside
 the compiled function, before the loop, so what it computes from the weights
-is computed once per call. The compiled function is cached per model,
-sampler, options and shapes, and reused.
+is computed once per call. On torch `generate` and `generate_stream` both
+use it, and a model whose `frozen_next()` returns `None` is announced once
+(its Keras layers then run on every token, several times slower). The
+compiled function is cached per model, sampler, options and shapes, and
+reused.
 """
 
 import functools
+import warnings
 import weakref
 
 import keras
@@ -48,6 +52,8 @@ from keras_seq.utils.compile_utils import compile_function
 
 # model -> {key: (sampler, function)}; entries go when the model does.
 _COMPILED = weakref.WeakKeyDictionary()
+# The models announced to decode without their `frozen_next` shortcut.
+_ANNOUNCED = weakref.WeakSet()
 # The most tokens `generate` makes after a prompt: its output buffer holds
 # them all (a million int32 per row is 4 MB).
 MAX_LENGTH = 1_000_000
@@ -176,10 +182,7 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
 
     # A model may offer its `next` with what no token changes done once for
     # this generation (see `frozen_next`); here, outside the loop.
-    model_next = None
-    if hasattr(model, "frozen_next"):
-        model_next = model.frozen_next()
-    model_next = model_next or model.next
+    model_next = _frozen_next(model)
 
     def next(prompt, cache, index):
         logits, hidden, state = model_next(prompt, cache["state"], index)
@@ -265,6 +268,33 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
     if options["return_attention"]:
         outputs["attention"] = _attention(model, token_ids, context)
     return outputs
+
+
+def _frozen_next(model):
+    """`model.frozen_next()` where the model has that shortcut and it
+    applies, else `model.next`.
+
+    On torch the shortcut is what keeps a decoding step from calling the
+    Keras layers (and reading their variables) on every token: a model that
+    has `frozen_next` but gets `None` from it is announced, once.
+    """
+    if not hasattr(model, "frozen_next"):
+        return model.next
+    frozen = model.frozen_next()
+    if frozen is not None:
+        return frozen
+    if keras.config.backend() == "torch" and model not in _ANNOUNCED:
+        _ANNOUNCED.add(model)
+        warnings.warn(
+            f"{type(model).__name__} {model.name!r} has no torch decoding "
+            "shortcut (its `frozen_next()` returned None), so generation "
+            "calls its Keras layers on every token, which is slower. The "
+            "shortcut needs float32 layers without LoRA or quantization, "
+            "and LSTM, GRU (reset_after=True) or SimpleRNN cells with their "
+            "default activations and biases, in a unidirectional stack.",
+            stacklevel=2,
+        )
+    return model.next
 
 
 def _attention(model, token_ids, context):
@@ -608,6 +638,8 @@ def generate_stream(
             "knows no token until the whole search ends. Use `generate`."
         )
     batch_size = tokens.shape[0]
+    # torch runs the step eagerly (see `compile_function`).
+    eager = keras.config.backend() == "torch"
 
     def build_prefill(instance):
         def run(tokens, context):
@@ -615,13 +647,17 @@ def generate_stream(
 
         return run
 
-    def build_step(instance):
+    def build_step(instance, model_next=model.next):
         def run(last_token, state):
-            logits, _, state = model.next(last_token, state, 1)
-            probabilities = instance.compute_probabilities(
-                ops.cast(logits, "float32")
-            )
-            token = instance.get_next_token(probabilities)
+            logits, _, state = model_next(last_token, state, 1)
+            logits = ops.cast(logits, "float32")
+            if eager and type(instance) is keras_hub.samplers.GreedySampler:
+                # As the eager `generate` loop picks: the arg-max of the
+                # logits, which the softmax does not change.
+                token = ops.argmax(logits, axis=-1)
+            else:
+                probabilities = instance.compute_probabilities(logits)
+                token = instance.get_next_token(probabilities)
             return ops.cast(token, "int32")[:, None], state
 
         return run
@@ -642,6 +678,12 @@ def generate_stream(
         {},
         build_prefill,
     )
+    if eager:
+        # Nothing to compile on torch: this stream's step reads the weights
+        # as they are now, once (`frozen_next`), not on every token.
+        step = compile_function(
+            build_step(instance, _frozen_next(model)), model
+        )
     if seed is not None:
         _reset_seed(instance, seed)
     state = prefill(ops.convert_to_tensor(tokens[:, :-1]), _as_tensors(context))
