@@ -16,6 +16,8 @@ from keras import ops
 
 from keras_seq import decoding
 from keras_seq.applications.application import ApplicationMixin
+from keras_seq.applications.application import TokenCrossentropy
+from keras_seq.applications.application import token_crossentropy
 from keras_seq.decoding.logits_processing import BANNED_LOGIT
 from keras_seq.layers import RecurrentStack
 from keras_seq.utils import fast_layers
@@ -382,7 +384,7 @@ class TextGenerator(ApplicationMixin, keras.Model):
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(2e-3, clipnorm=1.0)
         if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            loss = TokenCrossentropy()
         if metrics == "auto":
             metrics = None
         super().compile(
@@ -635,9 +637,7 @@ class TextGenerator(ApplicationMixin, keras.Model):
 
             def chunk_nll(inputs, targets, weights, state):
                 logits, state = self._run(inputs, state)
-                losses = keras.losses.sparse_categorical_crossentropy(
-                    targets, logits, from_logits=True
-                )
+                losses = token_crossentropy(targets, logits)
                 return ops.sum(losses * weights), state
 
             self._evaluate_function = compile_function(chunk_nll, self)

@@ -1,0 +1,94 @@
+import os
+
+import keras
+import numpy as np
+
+from keras_seq.applications import Seq2SeqTranslator
+from keras_seq.applications import TextGenerator
+from keras_seq.applications.application import TokenCrossentropy
+from keras_seq.testing import TestCase
+
+
+def token_model(vocabulary_size, seed):
+    inputs = keras.Input((None, 6))
+    logits = keras.layers.Dense(
+        vocabulary_size,
+        kernel_initializer=keras.initializers.RandomNormal(seed=seed),
+    )(inputs)
+    return keras.Model(inputs, logits)
+
+
+class TokenCrossentropyTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        rng = np.random.default_rng(0)
+        self.logits = rng.normal(size=(3, 5, 11)).astype("float32")
+        self.targets = rng.integers(0, 11, size=(3, 5))
+        self.weights = (rng.random((3, 5)) > 0.3).astype("float32")
+
+    def test_matches_keras_sparse_categorical_crossentropy(self):
+        for reduction in ("mean_with_sample_weight", "sum", None):
+            ours = TokenCrossentropy(reduction=reduction)
+            theirs = keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction=reduction
+            )
+            self.assertAllClose(
+                theirs(self.targets, self.logits, self.weights),
+                ours(self.targets, self.logits, self.weights),
+            )
+        # Labels with a trailing axis of 1, as Keras also accepts them.
+        self.assertAllClose(
+            TokenCrossentropy()(self.targets, self.logits),
+            TokenCrossentropy()(self.targets[..., None], self.logits),
+        )
+
+    def test_training_step_matches_keras_loss(self):
+        # The same gradients: one step from equal weights gives equal ones.
+        rng = np.random.default_rng(1)
+        x = rng.normal(size=(8, 7, 6)).astype("float32")
+        y = rng.integers(0, 13, size=(8, 7))
+        w = (rng.random((8, 7)) > 0.3).astype("float32")
+        models = []
+        for loss in (
+            TokenCrossentropy(reduction="mean_with_sample_weight"),
+            keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"
+            ),
+        ):
+            model = token_model(13, seed=3)
+            model.compile(keras.optimizers.SGD(0.5), loss=loss)
+            losses = [model.train_on_batch(x, y, w) for _ in range(2)]
+            models.append((model, losses))
+        (ours, our_losses), (theirs, their_losses) = models
+        self.assertAllClose(their_losses, our_losses, atol=1e-5, rtol=1e-5)
+        for a, b in zip(theirs.get_weights(), ours.get_weights()):
+            self.assertAllClose(a, b, atol=1e-5, rtol=1e-5)
+
+    def test_serialization(self):
+        loss = TokenCrossentropy(reduction="mean_with_sample_weight")
+        restored = keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(loss)
+        )
+        self.assertIsInstance(restored, TokenCrossentropy)
+        self.assertEqual(restored.get_config(), loss.get_config())
+
+    def test_applications_train_with_it_and_keep_it_when_saved(self):
+        text = "to be, or not to be: that is the question.\n" * 4
+        generator = TextGenerator.from_text(text, units=8, embedding_dim=4)
+        translator = Seq2SeqTranslator.from_corpus(
+            ["hola .", "gracias ."],
+            ["hello .", "thanks ."],
+            tokenizer="word",
+            units=8,
+            embedding_dim=4,
+        )
+        for model, reduction in (
+            (generator, "sum_over_batch_size"),
+            (translator, "mean_with_sample_weight"),
+        ):
+            self.assertIsInstance(model.loss, TokenCrossentropy)
+            path = os.path.join(self.get_temp_dir(), f"{model.name}.keras")
+            model.save(path)
+            loaded = keras.saving.load_model(path)
+            self.assertIsInstance(loaded.loss, TokenCrossentropy)
+            self.assertEqual(loaded.loss.reduction, reduction)
