@@ -19,6 +19,7 @@ _SUBPACKAGES = (
     "datasets",
     "decoding",
     "layers",
+    "losses",
     "metrics",
     "testing",
     "visualization",

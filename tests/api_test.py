@@ -13,6 +13,7 @@ def test_top_level_surface():
         "datasets",
         "decoding",
         "layers",
+        "losses",
         "metrics",
         "testing",
         "visualization",
@@ -79,6 +80,19 @@ def test_decoding_surface():
     assert keras.saving.get_registered_name(keras_seq.decoding.BeamSearch) == (
         "keras_seq>BeamSearch"
     )
+
+
+def test_losses_surface():
+    assert keras_seq.losses.__all__ == [
+        "TokenCrossentropy",
+        "token_crossentropy",
+    ]
+    loss = keras_seq.losses.TokenCrossentropy
+    assert issubclass(loss, keras.losses.Loss)
+    registered = keras.saving.get_registered_name(loss)
+    assert registered == "keras_seq>TokenCrossentropy"
+    for section in ("Args:", "Example:", "keras_seq.losses."):
+        assert section in loss.__doc__, f"TokenCrossentropy lacks {section!r}"
 
 
 def test_visualization_surface():

@@ -19,6 +19,7 @@ def public_classes():
         for name in module.__all__:
             yield getattr(module, name)
     yield keras_seq.decoding.BeamSearch
+    yield keras_seq.losses.TokenCrossentropy
 
 
 def documented_functions():
@@ -27,6 +28,7 @@ def documented_functions():
     yield keras_seq.decoding.get_sampler
     yield keras_seq.applications.seq2seq_translator.build_vocabulary
     yield keras_seq.metrics.caption_bleu
+    yield keras_seq.losses.token_crossentropy
     for name in keras_seq.datasets.__all__:
         module = getattr(keras_seq.datasets, name)
         for attribute in dir(module):

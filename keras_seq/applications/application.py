@@ -8,63 +8,11 @@ from keras_seq.applications.vocabulary import OOV_ID
 from keras_seq.applications.vocabulary import PAD_ID
 from keras_seq.applications.vocabulary import START_ID
 from keras_seq.decoding.logits_processing import BANNED_LOGIT
+from keras_seq.losses import TokenCrossentropy
 from keras_seq.utils import fast_layers
 
 # Padding, unknown words and the start token are never generated.
 NEVER_GENERATED = (PAD_ID, OOV_ID, START_ID)
-
-
-def token_crossentropy(targets, logits):
-    """`keras.losses.sparse_categorical_crossentropy(targets, logits,
-    from_logits=True)` for `logits` `(..., vocabulary_size)`.
-
-    On torch Keras moves the vocabulary axis of 3D logits to position 1 for
-    PyTorch's `cross_entropy`, whose kernels take about twice as long on
-    that strided layout as on rows: forward and backward over (128, 24,
-    4,454) logits (the translation recipe's batches and English
-    vocabulary) took 122.0 ms, against 53.9 ms with the tokens flattened
-    into rows, and that recipe's training step 0.637 s against 0.597 s
-    (one-off, best of 10 and of 5). Here they are flattened, on every
-    backend.
-    """
-    vocabulary_size = ops.shape(logits)[-1]
-    losses = keras.losses.sparse_categorical_crossentropy(
-        ops.reshape(targets, (-1,)),
-        ops.reshape(logits, (-1, vocabulary_size)),
-        from_logits=True,
-    )
-    return ops.reshape(losses, ops.shape(logits)[:-1])
-
-
-@keras.saving.register_keras_serializable(package="keras_seq")
-class TokenCrossentropy(keras.losses.Loss):
-    """Sparse categorical cross-entropy from the logits of token sequences.
-
-    What `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`
-    computes, faster on torch for logits `(batch, steps, vocabulary_size)`
-    (see `token_crossentropy`): the default loss of the applications that
-    write tokens.
-
-    Args:
-        reduction: as for any Keras loss; the applications that weight
-            padding out use `"mean_with_sample_weight"`.
-        name: the loss's name.
-        dtype: the dtype of the loss's computations.
-    """
-
-    def __init__(
-        self,
-        reduction="sum_over_batch_size",
-        name="token_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-
-    def call(self, y_true, y_pred):
-        return token_crossentropy(y_true, y_pred)
-
-    def get_config(self):
-        return {**super().get_config(), "dtype": self.dtype}
 
 
 class ApplicationMixin:

@@ -16,10 +16,10 @@ from keras import ops
 
 from keras_seq import decoding
 from keras_seq.applications.application import ApplicationMixin
-from keras_seq.applications.application import TokenCrossentropy
-from keras_seq.applications.application import token_crossentropy
 from keras_seq.decoding.logits_processing import BANNED_LOGIT
 from keras_seq.layers import RecurrentStack
+from keras_seq.losses import TokenCrossentropy
+from keras_seq.losses import token_crossentropy
 from keras_seq.utils import fast_layers
 from keras_seq.utils.argument_validation import check_choice
 from keras_seq.utils.argument_validation import check_positive_int
