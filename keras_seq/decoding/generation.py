@@ -52,6 +52,9 @@ from keras_seq.utils.compile_utils import compile_function
 
 # model -> {key: (sampler, function)}; entries go when the model does.
 _COMPILED = weakref.WeakKeyDictionary()
+# model -> {key: sampler}: the samplers of torch's streams, which compile
+# nothing (see `generate_stream`).
+_SAMPLERS = weakref.WeakKeyDictionary()
 # The models announced to decode without their `frozen_next` shortcut.
 _ANNOUNCED = weakref.WeakSet()
 # The most tokens `generate` makes after a prompt: its output buffer holds
@@ -415,6 +418,14 @@ def _cached(model, key, sampler, sampler_kwargs, build):
     return compiled[key]
 
 
+def _cached_sampler(model, key, sampler, sampler_kwargs):
+    """The sampler instance for `key`, made once, without a function."""
+    samplers = _SAMPLERS.setdefault(model, {})
+    if key not in samplers:
+        samplers[key] = get_sampler(sampler, **sampler_kwargs)
+    return samplers[key]
+
+
 def compiled_functions(model):
     """The number of generation functions compiled and cached for `model`."""
     return len(_COMPILED.get(model, {}))
@@ -664,13 +675,19 @@ def generate_stream(
 
     context_key = _structure_key(context)
     sampler_key = _sampler_key(sampler, sampler_kwargs)
-    instance, step = _cached(
-        model,
-        ("stream", sampler_key, batch_size, context_key),
-        sampler,
-        sampler_kwargs,
-        build_step,
-    )
+    step_key = ("stream", sampler_key, batch_size, context_key)
+    if eager:
+        # Nothing to compile on torch: this stream's step reads the weights
+        # as they are now, once (`frozen_next`), not on every token. Only
+        # the sampler (its random state) is kept from stream to stream.
+        instance = _cached_sampler(model, step_key, sampler, sampler_kwargs)
+        step = compile_function(
+            build_step(instance, _frozen_next(model)), model
+        )
+    else:
+        instance, step = _cached(
+            model, step_key, sampler, sampler_kwargs, build_step
+        )
     _, prefill = _cached(
         model,
         ("prefill", sampler_key, tokens.shape, context_key),
@@ -678,12 +695,6 @@ def generate_stream(
         {},
         build_prefill,
     )
-    if eager:
-        # Nothing to compile on torch: this stream's step reads the weights
-        # as they are now, once (`frozen_next`), not on every token.
-        step = compile_function(
-            build_step(instance, _frozen_next(model)), model
-        )
     if seed is not None:
         _reset_seed(instance, seed)
     state = prefill(ops.convert_to_tensor(tokens[:, :-1]), _as_tensors(context))

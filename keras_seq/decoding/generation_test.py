@@ -313,6 +313,26 @@ class GenerateTest(TestCase):
             outputs["token_ids"][:, 2:].tolist(),
         )
 
+    def test_streams_keep_their_sampler_and_compile_once(self):
+        # Two unseeded sampled streams continue one random state, so they
+        # differ; a seed starts it again. JAX and TensorFlow compile the
+        # step and the prefill once; torch compiles no step (each stream
+        # steps eagerly through the weights as they are), only the prefill.
+        model = MarkovModel(np.zeros((4, 4), "float32"), drift=0.0)
+        prompt = np.array([[1], [2]])
+
+        def stream(**kwargs):
+            pieces = decoding.generate_stream(
+                model, prompt, 30, sampler="random", **kwargs
+            )
+            return np.stack(list(pieces), axis=1).tolist()
+
+        first, second = stream(), stream()
+        self.assertNotEqual(first, second)
+        self.assertEqual(stream(seed=5), stream(seed=5))
+        torch = keras.config.backend() == "torch"
+        self.assertEqual(decoding.compiled_functions(model), 1 if torch else 2)
+
     def test_attention_for_every_result(self):
         context = np.zeros((2, 5), "float32")
         outputs = decoding.generate(
