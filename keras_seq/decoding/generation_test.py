@@ -1,4 +1,5 @@
 import math
+from unittest import mock
 
 import keras
 import numpy as np
@@ -6,7 +7,10 @@ from absl.testing import parameterized
 from keras import ops
 
 from keras_seq import decoding
+from keras_seq.applications import TextGenerator
+from keras_seq.decoding import generation
 from keras_seq.testing import TestCase
+from keras_seq.utils.devices import uses_gpu
 
 VOCABULARY_SIZE = 4
 END = 3
@@ -275,6 +279,60 @@ class GenerateTest(TestCase):
         self.assertEqual(set(first["token_ids"][:, 1:].ravel()), {0, 1, 2, 3})
         # Three calls, one compiled function (the seed is not part of it).
         self.assertEqual(decoding.compiled_functions(model), 1)
+
+    @parameterized.named_parameters(("greedy", "greedy"), ("random", "random"))
+    def test_rows_decoded_in_halves_match_the_whole_batch(self, sampler):
+        # From MIN_ROWS_TO_HALVE rows, JAX on a CPU runs the model on each
+        # half of the rows with its own cache (a dict here, with an entry
+        # `next` passes through); the sampler still reads every row's
+        # logits, so tokens, bans and the random stream are unchanged.
+        rows = generation.MIN_ROWS_TO_HALVE + 3
+        rng = np.random.default_rng(0)
+        prompts = [
+            list(rng.integers(0, 3, rng.integers(1, 4))) for _ in range(rows)
+        ]
+        context = rng.normal(size=(rows, VOCABULARY_SIZE)).astype("float32")
+        options = dict(
+            context=context,
+            sampler=sampler,
+            seed=5,
+            end_token_id=END,
+            min_length=2,
+            no_repeat_ngram_size=3,
+        )
+        table = self.table.astype("float32")
+        halved = ContextMarkovModel(table)
+        with mock.patch.object(
+            generation, "_row_halves", wraps=generation._row_halves
+        ) as row_halves:
+            outputs = decoding.generate(halved, prompts, 12, **options)
+        on_jax_cpu = keras.config.backend() == "jax" and not uses_gpu()
+        self.assertEqual(row_halves.call_count, 1 if on_jax_cpu else 0)
+        whole = ContextMarkovModel(table)
+        with mock.patch.object(generation, "MIN_ROWS_TO_HALVE", rows + 1):
+            expected = decoding.generate(whole, prompts, 12, **options)
+        for name in ("token_ids", "padding_mask"):
+            self.assertEqual(
+                outputs[name].tolist(), expected[name].tolist(), name
+            )
+        # Some rows ended early: the end token and the bans took part.
+        self.assertLess(outputs["padding_mask"].sum(axis=1).min(), 15)
+
+    def test_text_generator_halves_decode_as_each_half_alone(self):
+        # The JAX step of a TextGenerator reads its token table (see
+        # `RecurrentStack.token_step`); each half runs exactly the step of
+        # a batch of its own size, so the tokens are those of the halves
+        # decoded alone, to the bit.
+        model = TextGenerator(list("abcdefgh "), units=32, embedding_dim=8)
+        rows = generation.MIN_ROWS_TO_HALVE
+        prompt = np.random.default_rng(1).integers(2, 9, (rows, 3))
+        both = decoding.generate(model, prompt.astype("int32"), 20)
+        half = rows // 2
+        for part in (slice(0, half), slice(half, rows)):
+            alone = decoding.generate(model, prompt[part].astype("int32"), 20)
+            self.assertEqual(
+                both["token_ids"][part].tolist(), alone["token_ids"].tolist()
+            )
 
     def test_top_k_of_one_is_greedy_and_compiled_once_per_sampler(self):
         prompt = np.array([[1], [2]])

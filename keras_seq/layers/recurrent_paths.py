@@ -29,6 +29,8 @@ import warnings
 
 import keras
 
+from keras_seq.utils.devices import uses_gpu
+
 NATIVE = "native"
 CUDNN = "cudnn"
 KERAS = "keras"
@@ -112,19 +114,6 @@ def _is_exporting(torch):
     return is_exporting is not None and is_exporting()
 
 
-def _uses_gpu():
-    backend = keras.config.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() == "gpu"
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_logical_devices("GPU"))
-    return False
-
-
 def _kernel_inputs(layer, sequences, training):
     """The inputs of a fused kernel, with the layer's input dropout applied
     (one mask for every step, as the Keras cell applies it), and the cell's
@@ -165,11 +154,9 @@ def _runs_generic_scan(layer, kind, mask, training):
       own layer would hand to cuDNN.
     """
     if kind == "gru":
-        return not _uses_gpu()
+        return not uses_gpu()
     return (
-        _uses_gpu()
-        and mask is None
-        and not jax_lstm_uses_cudnn(layer, training)
+        uses_gpu() and mask is None and not jax_lstm_uses_cudnn(layer, training)
     )
 
 
@@ -210,7 +197,7 @@ def inner_loop(
             return keras.layers.RNN.inner_loop(
                 layer, sequences, initial_state, mask, training
             )
-        if not _uses_gpu() or (
+        if not uses_gpu() or (
             backend == "jax" and (kind == "gru" or mask is not None)
         ):
             # The compiled Keras loop is the fastest path: on the CPU; for

@@ -12,6 +12,7 @@ from keras_seq.layers import LSTM
 from keras_seq.layers import SimpleRNN
 from keras_seq.layers import recurrent_paths
 from keras_seq.testing import TestCase
+from keras_seq.utils.devices import uses_gpu
 
 LAYERS = {
     "lstm": (LSTM, keras.layers.LSTM),
@@ -30,13 +31,13 @@ def expected_path(kind, masked=False):
         return "native"
     if kind == "simple_rnn":
         return "keras"
-    if backend == "tensorflow" and recurrent_paths._uses_gpu():
+    if backend == "tensorflow" and uses_gpu():
         return "cudnn"
     return "keras"
 
 
 def _on_jax_gpu():
-    return keras.config.backend() == "jax" and recurrent_paths._uses_gpu()
+    return keras.config.backend() == "jax" and uses_gpu()
 
 
 def _directions(kind, units, bidirectional, **kwargs):
@@ -259,7 +260,7 @@ class RecurrentPathsTest(TestCase):
         # Keras's JAX `gru` (backend.gru) is slower on the CPU than the
         # generic scan (recurrent_paths.py): keras_seq's GRU must not call
         # it there, while keras.layers.GRU does (so this test can fail).
-        if keras.config.backend() != "jax" or recurrent_paths._uses_gpu():
+        if keras.config.backend() != "jax" or uses_gpu():
             self.skipTest("the JAX CPU route")
         layer = GRU(6)
         self.assert_skips_keras_kernel("gru", layer, keras.layers.GRU(6))
