@@ -32,6 +32,12 @@ Two more figures say what bounds those ratios on a CPU:
 - greedy decoding of `num_beams` rows, so that beam search is also compared
   with greedy work over as many rows as it extends.
 
+On JAX on a CPU, `generate` runs the model on two halves of a batch of 16
+rows or more (`keras_seq/decoding/generation.py`, `_row_halves`); at batch
+32 the same rounds also time greedy decoding of the whole batch at once, on
+a copy of the model, so that what the halves are worth is a ratio from one
+process.
+
 For each batch size, keras_seq's greedy and beam calls, the greedy call on
 `num_beams` times the rows, the PyTorch loop and the products alone are
 timed in interleaved rounds (`--repeats`, one call of each per round), and
@@ -134,6 +140,34 @@ def step_flops(batch_size):
     return 2 * batch_size * UNITS * (4 * UNITS + VOCABULARY_SIZE)
 
 
+def whole_batch_greedy(model, prompt, num_tokens):
+    """Greedy decoding of `prompt` as one batch, on a copy of `model`, where
+    `generate` would run it in two halves (JAX on a CPU, from
+    `MIN_ROWS_TO_HALVE` rows); `None` elsewhere."""
+    import keras_seq
+    from keras_seq.decoding import generation
+
+    greedy = keras_seq.decoding.get_sampler("greedy")
+    if not generation._halves_rows(greedy, len(prompt)):
+        return None
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+
+    def whole():
+        # Read when `generate` compiles its function, at the first call;
+        # the function is cached for the copy and reused.
+        min_rows = generation.MIN_ROWS_TO_HALVE
+        generation.MIN_ROWS_TO_HALVE = len(prompt) + 1
+        try:
+            keras_seq.decoding.generate(
+                copy, prompt, num_tokens, sampler="greedy"
+            )
+        finally:
+            generation.MIN_ROWS_TO_HALVE = min_rows
+
+    return whole
+
+
 def worker(backend, num_tokens, repeats, output):
     os.environ["KERAS_BACKEND"] = backend
     import numpy as np
@@ -182,6 +216,10 @@ def worker(backend, num_tokens, repeats, output):
             "reference": torch_reference(batch_size, num_tokens),
             "floor": matmul_floor(batch_size, num_tokens),
         }
+        whole = whole_batch_greedy(model, prompt, num_tokens)
+        if whole is not None:
+            whole()
+            contenders["whole"] = whole
         contenders["reference"]()
         contenders["floor"]()
         best = best_of_interleaved(contenders, repeats)
@@ -213,6 +251,17 @@ def worker(backend, num_tokens, repeats, output):
                 batch_size / reference / (step_flops(batch_size) / peak), 2
             ),
         }
+        if "whole" in best:
+            results[f"batch_{batch_size}"].update(
+                {
+                    "whole_batch_step_microseconds": round(
+                        best["whole"] / num_tokens * 1e6, 1
+                    ),
+                    "halves_speedup_over_whole_batch": round(
+                        best["whole"] / greedy_best, 2
+                    ),
+                }
+            )
 
     # The keras-io loop: `model.predict` on the growing window, batch 1.
     ids = [1]
@@ -291,6 +340,16 @@ def main():
                 f"({row['machine_peak_gflops']:.0f}) "
                 f"| {r['beam_over_greedy_same_rows']:.2f}x |"
             )
+    for row in rows:
+        for batch_size in BATCH_SIZES:
+            r = row[f"batch_{batch_size}"]
+            if "whole_batch_step_microseconds" in r:
+                print(
+                    f"\n{row['backend']}, batch {batch_size}: the step in two "
+                    f"halves {r['step_microseconds']:.0f} µs, the whole "
+                    f"batch at once {r['whole_batch_step_microseconds']:.0f} "
+                    f"µs ({r['halves_speedup_over_whole_batch']:.2f}x)"
+                )
     write_results(
         args.output,
         "generation.json",
