@@ -327,9 +327,9 @@ def _row_halves(model_next, state, batch_size):
         tree.map_structure(lambda x: None if x is None else x[half:], state),
     )
 
-    def next(prompt, state, index):
-        first = model_next(prompt[:half], state[0], index)
-        second = model_next(prompt[half:], state[1], index)
+    def next(prompt, halves, index):
+        first = model_next(prompt[:half], halves[0], index)
+        second = model_next(prompt[half:], halves[1], index)
         logits = ops.concatenate([first[0], second[0]], axis=0)
         hidden = first[1]
         if hidden is not None:  # A model may return no hidden output.
