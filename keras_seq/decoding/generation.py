@@ -188,9 +188,22 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
     ngram_size = options["no_repeat_ngram_size"]
     pad_token_id = options["pad_token_id"]
 
+    if isinstance(sampler, BeamSearch):
+        loop = "beam_search"
+    elif type(sampler).__call__ is not keras_hub.samplers.Sampler.__call__:
+        # A sampler with its own loop (KerasHub's BeamSampler, ...).
+        loop = "sampler"
+    elif keras.config.backend() == "torch":
+        loop = "eager"
+    else:
+        loop = "compiled"
     # A model may offer its `next` with what no token changes done once for
     # this generation (see `frozen_next`); here, outside the loop.
     model_next = _frozen_next(model)
+    state = model.prefill(tokens[:, : start - 1], context)
+    batch_size = ops.shape(tokens)[0]
+    if loop == "compiled" and _halves_rows(batch_size):
+        model_next, state = _row_halves(model_next, state, batch_size)
 
     def next(prompt, cache, index):
         logits, hidden, state = model_next(prompt, cache["state"], index)
@@ -205,15 +218,11 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
             logits = ban_repeated_ngrams(logits, prompt, index, ngram_size)
         return logits, hidden, {**cache, "state": state}
 
-    state = model.prefill(tokens[:, : start - 1], context)
-    batch_size = ops.shape(tokens)[0]
-    if _halves_rows(sampler, batch_size):
-        model_next, state = _row_halves(model_next, state, batch_size)
     # Each row generates at most `max_length` tokens after its own prompt.
     limits = lengths + options["max_length"]
     cache = {"state": state, "prompt_lengths": lengths}
     outputs = {}
-    if isinstance(sampler, BeamSearch):
+    if loop == "beam_search":
         results = sampler.search(
             next,
             tokens,
@@ -236,8 +245,7 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
             padding_mask = padding_mask[:, 0]
             outputs["scores"] = outputs["scores"][:, 0]
     else:
-        if type(sampler).__call__ is not keras_hub.samplers.Sampler.__call__:
-            # A sampler with its own loop (KerasHub's BeamSampler, ...).
+        if loop == "sampler":
             stop = None if end_token_id is None else (end_token_id,)
             token_ids = sampler(
                 next,
@@ -248,7 +256,7 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
                 stop_token_ids=stop,
                 model=model,
             )
-        elif keras.config.backend() == "torch":
+        elif loop == "eager":
             token_ids = _sample_eagerly(
                 next, sampler, tokens, cache, start, mask, limits, end_token_id
             )
@@ -281,20 +289,19 @@ def _decode(model, sampler, options, start, tokens, mask, lengths, context):
     return outputs
 
 
-def _halves_rows(sampler, batch_size):
-    """Whether `_decode` runs the model on two halves of the rows.
+def _halves_rows(batch_size):
+    """Whether keras_seq's compiled loop for token-by-token samplers runs the
+    model on two halves of the rows: on JAX on a CPU, from
+    `MIN_ROWS_TO_HALVE` rows.
 
-    On JAX on a CPU, from `MIN_ROWS_TO_HALVE` rows, in keras_seq's own loop
-    for token-by-token samplers (beam search reorders rows across the
-    batch, and a sampler with its own loop may read every row's hidden
-    output). Not on TensorFlow: its XLA, given the same halves, decoded
-    no faster (`_row_halves` has the figures).
+    Only that loop: beam search reorders rows across the batch, and a
+    sampler with its own loop may read every row's hidden output. Not on
+    TensorFlow: its XLA, given the same halves, decoded no faster
+    (`_row_halves` has the figures).
     """
     return (
         keras.config.backend() == "jax"
         and batch_size >= MIN_ROWS_TO_HALVE
-        and not isinstance(sampler, BeamSearch)
-        and type(sampler).__call__ is keras_hub.samplers.Sampler.__call__
         and not uses_gpu()
     )
 
