@@ -415,25 +415,25 @@ class TextGenerator(ApplicationMixin, keras.Model):
     def frozen_next(self):
         """`next` for one generation, with what no token changes done once.
 
-        On torch, the weights read once for the eager decoding loop. On JAX
-        and TensorFlow, where the engine calls this inside the compiled
-        function before its loop, every token's embedding projected once
-        through the first recurrent layer's input weights
-        (`RecurrentStack.token_step`), so that each step looks up a row
-        instead of multiplying by a matrix. Returns a function computing
-        what `next` computes, or `None` where no shortcut applies (dtypes
-        other than float32, non-default cells, a LoRA or quantized
-        embedding).
+        Every token's embedding projected once through the first recurrent
+        layer's input weights (`RecurrentStack.token_step`), so that each
+        step looks up a row instead of multiplying by a matrix: on JAX and
+        TensorFlow, where the engine calls this inside the compiled
+        function before its loop, and on torch for an LSTM on the CPU. On
+        torch the weights are read once for the eager decoding loop.
+        Returns a function computing what `next` computes, or `None` where
+        no shortcut applies (dtypes other than float32, non-default cells,
+        a LoRA or quantized embedding).
         """
-        if keras.config.backend() != "torch":
-            embedding = self.embedding
-            if (
-                embedding.compute_dtype != "float32"
-                or getattr(embedding, "lora_enabled", False)
-                or getattr(embedding, "quantization_mode", None) is not None
-            ):
-                return None
+        embedding = self.embedding
+        token_step = None
+        if (
+            embedding.compute_dtype == "float32"
+            and not getattr(embedding, "lora_enabled", False)
+            and getattr(embedding, "quantization_mode", None) is None
+        ):
             token_step = self.recurrent_stack.token_step(embedding.embeddings)
+        if keras.config.backend() != "torch":
             if token_step is None:
                 return None
 
@@ -447,6 +447,16 @@ class TextGenerator(ApplicationMixin, keras.Model):
 
         # The head bans the out-of-vocabulary token itself (its logit
         # comes out as BANNED_LOGIT): one PyTorch call per token fewer.
+        dense = fast_layers.frozen_dense(
+            self.head, banned=(0,), banned_value=BANNED_LOGIT
+        )
+        if token_step is not None and dense is not None:
+
+            def next(prompt, state, index):
+                hidden, state = token_step(prompt[:, index - 1], state)
+                return dense(hidden), hidden, state
+
+            return next
         functions = fast_layers.frozen_decoding_step(
             self.embedding,
             self.recurrent_stack,
