@@ -1,7 +1,10 @@
+from unittest import mock
+
 import keras
 import numpy as np
 from absl.testing import parameterized
 
+from keras_seq.layers import recurrent_stack
 from keras_seq.layers.recurrent_paths_test import LAYERS
 from keras_seq.layers.recurrent_paths_test import expected_path
 from keras_seq.layers.recurrent_stack import RecurrentStack
@@ -134,12 +137,19 @@ class RecurrentStackTest(TestCase):
         rng = np.random.default_rng(4)
         for weight in stack.weights:
             weight.assign(0.5 * rng.normal(size=weight.shape))
-        frozen = stack.frozen_step()
+        with mock.patch.object(
+            recurrent_stack,
+            "_torch_transposed_lstm",
+            wraps=recurrent_stack._torch_transposed_lstm,
+        ) as transposed:
+            frozen = stack.frozen_step()
         if keras.config.backend() != "torch":
             # Only torch's eager loop reads weights per token.
             self.assertIsNone(frozen)
             return
         self.assertIsNotNone(frozen, "the fused torch path must apply")
+        # On the CPU each LSTM layer steps with its gates transposed.
+        self.assertEqual(transposed.call_count, 2 if cell == "lstm" else 0)
         inputs = keras.ops.convert_to_tensor(self.inputs)
         states = stack.get_initial_state(batch_size=3)
         frozen_states = states
