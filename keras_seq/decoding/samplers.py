@@ -379,8 +379,11 @@ class BeamSearch(keras_hub.samplers.Sampler):
         # hypothesis can end: those steps skip the bookkeeping of endings.
         first_last_step = int(limits.min()) - 1
         num_candidates = beams if end_token_id is None else 2 * beams
-        # Row offsets of each batch entry's beams in the merged rows.
-        offsets = torch.arange(batch_size, device=device)[:, None] * beams
+        # Row offsets of each batch entry's beams in the merged rows (none
+        # for one entry: an addition per step fewer).
+        offsets = None
+        if batch_size > 1:
+            offsets = torch.arange(batch_size, device=device)[:, None] * beams
         for i in range(index, length):
             if end_token_id is not None:
                 worst = finished_scores.min(dim=1).values
@@ -403,7 +406,8 @@ class BeamSearch(keras_hub.samplers.Sampler):
                 kept = torch.full_like(log_probs, MISSING_SCORE)
                 kept.scatter_(1, alive_tokens[:, i : i + 1].long(), 0.0)
                 log_probs = torch.where(forced[:, None], kept, log_probs)
-            totals = alive_log_probs.unsqueeze(-1) + split(log_probs)
+            # (batch * beams, vocabulary) + (batch * beams, 1).
+            totals = log_probs + alive_log_probs.reshape(-1, 1)
             values, flat_indices = torch.topk(
                 totals.reshape(batch_size, -1), num_candidates
             )
@@ -453,7 +457,8 @@ class BeamSearch(keras_hub.samplers.Sampler):
                     alive_log_probs, alive = torch.topk(alive_values, beams)
                     alive_beams = torch.gather(source_beams, 1, alive)
                     alive_new_tokens = torch.gather(new_tokens, 1, alive)
-            rows = (alive_beams + offsets).reshape(-1)
+            rows = alive_beams if offsets is None else alive_beams + offsets
+            rows = rows.reshape(-1)
             alive_tokens = alive_tokens.index_select(0, rows)
             alive_tokens[:, i] = alive_new_tokens.reshape(-1)
             cache = _reorder_eagerly(cache, previous_cache, rows)
