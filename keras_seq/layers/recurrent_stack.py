@@ -143,8 +143,8 @@ def _torch_transposed_lstm(cell, embeddings=None):
     transposed, `(4 * units, batch_size)`.
 
     `torch.lstm_cell` multiplies the state by the recurrent kernel as
-    `h @ W.T`, and MKL runs that product several times slower on a few rows
-    than on one; the same product laid out as `W @ h.T` is not (LSTM(256),
+    `h @ W.T`, and MKL runs that product two to three times as long on 4
+    rows as on one; the same product laid out as `W @ h.T` is not (LSTM(256),
     4 rows: 38 against 58 µs). With the gates transposed, each gate is a
     block of rows and the cell's update is six PyTorch calls on them. A
     step of a TextGenerator with LSTM(256) through `generate`, beam search
@@ -159,8 +159,16 @@ def _torch_transposed_lstm(cell, embeddings=None):
     the first three. With `embeddings`, a `(num_rows, features)` table, the
     step reads token ids instead of inputs, and their gates' input part
     from every row of the table projected once. Returns a function
-    `(inputs, [h, c]) -> (h, [h, c])`, or `None` off the CPU.
+    `(inputs, [h, c]) -> (h, [h, c])`, or `None` for anything but an
+    `LSTMCell` with default activations, a bias and float32 weights on
+    torch's CPU.
     """
+    if (
+        keras.config.backend() != "torch"
+        or not isinstance(cell, keras.layers.LSTMCell)
+        or not _has_default_activations(cell)
+    ):
+        return None
     import torch
 
     if cell.kernel.value.device.type != "cpu":
@@ -571,10 +579,6 @@ class RecurrentStack(keras.layers.Layer):
             return None
         first = self.recurrent_layers[0]
         if keras.config.backend() == "torch":
-            if not isinstance(
-                first.cell, keras.layers.LSTMCell
-            ) or not _has_default_activations(first.cell):
-                return None
             cells = [_torch_transposed_lstm(first.cell, embeddings)] + [
                 _torch_fused_cell(layer.cell, frozen=True)
                 for layer in self.recurrent_layers[1:]
