@@ -13,6 +13,14 @@ eager training loop with Adam, as a PyTorch user writes it):
 - `text_unmasked`: the same batches without a mask, so that the cost of
   the mask shows.
 
+Each model is also timed without its recurrent layer (its inputs averaged
+over time instead, `GlobalAveragePooling1D`, which honours the mask; in
+PyTorch the same mean), in Keras and in PyTorch. That is what each side's
+training step costs around the layer: the data pipeline, the embedding,
+the head, the loss and the optimizer. A model's time per batch less that
+of its model without the layer is the recurrent layer's share, compared
+between keras_seq and PyTorch in a table of its own.
+
 Training: samples per second over one epoch of `model.fit` (batch 128),
 after a warm-up epoch that compiles. Inference: samples per second of
 `model.predict` (batch 128), after a warm-up call. Each figure is the best
@@ -64,6 +72,8 @@ TASKS = ("rows", "text_masked", "text_unmasked")
 # The tasks timed in the same rounds.
 ROUNDS = (("rows",), ("text_masked", "text_unmasked"))
 CONTENDERS = ("keras", "keras_seq", "torch")
+# The models without their recurrent layer (see the module's docstring).
+BASELINES = ("keras_without_rnn", "torch_without_rnn")
 UNITS = 128
 BATCH_SIZE = 128
 VOCABULARY_SIZE = 5_000
@@ -89,9 +99,14 @@ def make_data(task, num_batches, seed=0):
 
 
 def keras_model(layers_module, cell, task):
+    """The task's model with `layers_module`'s layer for `cell`, or without
+    a recurrent layer (`layers_module=None`): the inputs' mean over time."""
     import keras
 
-    layer = getattr(layers_module, LAYER_NAMES[cell])(UNITS)
+    if layers_module is None:
+        layer = keras.layers.GlobalAveragePooling1D()
+    else:
+        layer = getattr(layers_module, LAYER_NAMES[cell])(UNITS)
     if task == "rows":
         inputs = keras.Input((28, 28))
         outputs = keras.layers.Dense(10)(layer(inputs))
@@ -131,7 +146,8 @@ def keras_runs(layers_module, cell, task, num_batches):
 
 def torch_runs(cell, task, num_batches):
     """`(train_epoch, predict)` for the same model in plain PyTorch,
-    trained with an eager loop, warmed up."""
+    trained with an eager loop, warmed up; without a recurrent layer
+    (`cell=None`), the inputs' mean over their real steps."""
     import torch
     from torch.nn.utils import rnn as torch_rnn
 
@@ -142,6 +158,7 @@ def torch_runs(cell, task, num_batches):
         "lstm": torch.nn.LSTM,
         "gru": torch.nn.GRU,
         "simple_rnn": torch.nn.RNN,
+        None: None,
     }[cell]
     masked = task == "text_masked"
 
@@ -155,12 +172,25 @@ def torch_runs(cell, task, num_batches):
                 self.embedding = torch.nn.Embedding(
                     VOCABULARY_SIZE, EMBEDDING_DIM, padding_idx=0
                 )
-            self.rnn = rnn_class(features, UNITS, batch_first=True)
-            self.head = torch.nn.Linear(UNITS, 10 if task == "rows" else 1)
+            if rnn_class is None:
+                self.rnn = None
+                self.head = torch.nn.Linear(
+                    features, 10 if task == "rows" else 1
+                )
+            else:
+                self.rnn = rnn_class(features, UNITS, batch_first=True)
+                self.head = torch.nn.Linear(UNITS, 10 if task == "rows" else 1)
 
         def forward(self, inputs, lengths):
             if task != "rows":
                 inputs = self.embedding(inputs)
+            if self.rnn is None:
+                if not masked:
+                    return self.head(inputs.mean(1))
+                steps = torch.arange(inputs.shape[1], device=inputs.device)
+                real = steps[None, :] < lengths.to(inputs.device)[:, None]
+                total = (inputs * real[:, :, None]).sum(1)
+                return self.head(total / lengths.to(inputs.device)[:, None])
             if masked:
                 inputs = torch_rnn.pack_padded_sequence(
                     inputs, lengths, batch_first=True, enforce_sorted=False
@@ -251,7 +281,6 @@ def worker(backend, num_batches, repeats, cells, output):
         "device": _device_name(backend),
         "keras_version": keras.__version__,
     }
-    num_samples = num_batches * BATCH_SIZE
     for cell in cells.split(","):
         for tasks in ROUNDS:
             runs = {}
@@ -263,6 +292,12 @@ def worker(backend, num_batches, repeats, cells, output):
                     keras_seq.layers, cell, task, num_batches
                 )
                 runs[task, "torch"] = torch_runs(cell, task, num_batches)
+                runs[task, "keras_without_rnn"] = keras_runs(
+                    None, cell, task, num_batches
+                )
+                runs[task, "torch_without_rnn"] = torch_runs(
+                    None, task, num_batches
+                )
             train = best_of_interleaved(
                 {key: run[0] for key, run in runs.items()}, repeats
             )
@@ -270,19 +305,24 @@ def worker(backend, num_batches, repeats, cells, output):
                 {key: run[1] for key, run in runs.items()}, repeats
             )
             for task in tasks:
+                names = CONTENDERS + BASELINES
                 results[f"{cell}_{task}"] = _row(
                     {name: runs[task, name] for name in CONTENDERS},
-                    {name: train[task, name] for name in CONTENDERS},
-                    {name: infer[task, name] for name in CONTENDERS},
-                    num_samples,
+                    {name: train[task, name] for name in names},
+                    {name: infer[task, name] for name in names},
+                    num_batches,
                 )
                 _print_row(backend, cell, task, results[f"{cell}_{task}"])
     with open(output, "w") as f:
         json.dump(results, f)
 
 
-def _row(runs, train, infer, num_samples):
-    """One task's figures: samples/s per contender, and ratios to PyTorch."""
+def _row(runs, train, infer, num_batches):
+    """One task's figures: samples/s per contender and ratios to PyTorch;
+    each model without its recurrent layer, in ms per batch; and the
+    recurrent layer's share of keras_seq's and PyTorch's time per batch
+    (the model's less that of the model without it)."""
+    num_samples = num_batches * BATCH_SIZE
     row = {}
     for name, run in runs.items():
         row[name] = {
@@ -298,6 +338,20 @@ def _row(runs, train, infer, num_samples):
             row[name][f"{kind}_over_torch"] = round(
                 row[name][key] / reference[key], 2
             )
+    for kind, times in (("train", train), ("inference", infer)):
+        ms = {name: 1000 * times[name] / num_batches for name in times}
+        for side in ("keras", "torch"):
+            row[f"{side}_without_rnn"] = row.get(f"{side}_without_rnn", {})
+            row[f"{side}_without_rnn"][f"{kind}_ms_per_batch"] = round(
+                ms[f"{side}_without_rnn"], 3
+            )
+        layer = ms["keras_seq"] - ms["keras_without_rnn"]
+        torch_layer = ms["torch"] - ms["torch_without_rnn"]
+        row["keras_seq"][f"rnn_{kind}_ms_per_batch"] = round(layer, 3)
+        row["torch"][f"rnn_{kind}_ms_per_batch"] = round(torch_layer, 3)
+        row["keras_seq"][f"rnn_{kind}_over_torch"] = round(
+            torch_layer / layer, 2
+        )
     return row
 
 
@@ -317,6 +371,17 @@ def _cell(row, name, kind):
     ratio = values.get(f"{kind}_over_torch")
     figure = f"{values[f'{kind}_samples_per_second']:,.0f}"
     return figure + (f" ({ratio:.2f}x)" if ratio is not None else "")
+
+
+def _layer_share(row, kind):
+    ours, theirs = row["keras_seq"], row["torch"]
+    key = f"{kind}_ms_per_batch"
+    return (
+        f"{ours[f'rnn_{key}']:.2f} ({row['keras_without_rnn'][key]:.2f}) "
+        f"against {theirs[f'rnn_{key}']:.2f} "
+        f"({row['torch_without_rnn'][key]:.2f}): "
+        f"{ours[f'rnn_{kind}_over_torch']:.2f}x"
+    )
 
 
 def main():
@@ -358,6 +423,22 @@ def main():
                         f"| {_cell(entry, 'keras_seq', kind)} "
                         f"| {_cell(entry, 'torch', kind)} |"
                     )
+    print(
+        "\nThe recurrent layer's share, ms per batch: each model's time less "
+        "that of the same model without its layer (ms per batch in brackets), "
+        "keras_seq.layers against PyTorch (speed ratio):\n"
+    )
+    print("| backend | model | training | inference |")
+    print("|---|---|---|---|")
+    for row in rows:
+        for cell in cells:
+            for task in TASKS:
+                entry = row[f"{cell}_{task}"]
+                print(
+                    f"| {row['backend']} | {LAYER_NAMES[cell]} {task} "
+                    f"| {_layer_share(entry, 'train')} "
+                    f"| {_layer_share(entry, 'inference')} |"
+                )
     print("\nMasked over unmasked training time (keras_seq.layers):\n")
     for row in rows:
         for cell in cells:
