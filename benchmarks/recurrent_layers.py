@@ -55,6 +55,7 @@ two), written to `recurrent_layers_simple_rnn.json`.
 """
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -158,8 +159,7 @@ def torch_runs(cell, task, num_batches):
         "lstm": torch.nn.LSTM,
         "gru": torch.nn.GRU,
         "simple_rnn": torch.nn.RNN,
-        None: None,
-    }[cell]
+    }.get(cell)
     masked = task == "text_masked"
 
     class Model(torch.nn.Module):
@@ -172,14 +172,11 @@ def torch_runs(cell, task, num_batches):
                 self.embedding = torch.nn.Embedding(
                     VOCABULARY_SIZE, EMBEDDING_DIM, padding_idx=0
                 )
-            if rnn_class is None:
-                self.rnn = None
-                self.head = torch.nn.Linear(
-                    features, 10 if task == "rows" else 1
-                )
-            else:
+            self.rnn = None
+            if rnn_class is not None:
                 self.rnn = rnn_class(features, UNITS, batch_first=True)
-                self.head = torch.nn.Linear(UNITS, 10 if task == "rows" else 1)
+                features = UNITS
+            self.head = torch.nn.Linear(features, 10 if task == "rows" else 1)
 
         def forward(self, inputs, lengths):
             if task != "rows":
@@ -187,10 +184,10 @@ def torch_runs(cell, task, num_batches):
             if self.rnn is None:
                 if not masked:
                     return self.head(inputs.mean(1))
+                lengths = lengths.to(inputs.device)[:, None]
                 steps = torch.arange(inputs.shape[1], device=inputs.device)
-                real = steps[None, :] < lengths.to(inputs.device)[:, None]
-                total = (inputs * real[:, :, None]).sum(1)
-                return self.head(total / lengths.to(inputs.device)[:, None])
+                real = (steps[None, :] < lengths)[:, :, None]
+                return self.head((inputs * real).sum(1) / lengths)
             if masked:
                 inputs = torch_rnn.pack_padded_sequence(
                     inputs, lengths, batch_first=True, enforce_sorted=False
@@ -338,13 +335,14 @@ def _row(runs, train, infer, num_batches):
             row[name][f"{kind}_over_torch"] = round(
                 row[name][key] / reference[key], 2
             )
+    row.update({name: {} for name in BASELINES})
     for kind, times in (("train", train), ("inference", infer)):
-        ms = {name: 1000 * times[name] / num_batches for name in times}
-        for side in ("keras", "torch"):
-            row[f"{side}_without_rnn"] = row.get(f"{side}_without_rnn", {})
-            row[f"{side}_without_rnn"][f"{kind}_ms_per_batch"] = round(
-                ms[f"{side}_without_rnn"], 3
-            )
+        ms = {
+            name: 1000 * seconds / num_batches
+            for name, seconds in times.items()
+        }
+        for name in BASELINES:
+            row[name][f"{kind}_ms_per_batch"] = round(ms[name], 3)
         layer = ms["keras_seq"] - ms["keras_without_rnn"]
         torch_layer = ms["torch"] - ms["torch_without_rnn"]
         row["keras_seq"][f"rnn_{kind}_ms_per_batch"] = round(layer, 3)
@@ -371,6 +369,23 @@ def _cell(row, name, kind):
     ratio = values.get(f"{kind}_over_torch")
     figure = f"{values[f'{kind}_samples_per_second']:,.0f}"
     return figure + (f" ({ratio:.2f}x)" if ratio is not None else "")
+
+
+def _print_table(rows, cells, columns):
+    """A markdown table with a line per backend, cell and task; `columns`
+    maps each further column's header to a function of the task's
+    figures."""
+    print("| backend | model | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 2) + "|")
+    for row in rows:
+        for cell in cells:
+            for task in TASKS:
+                entry = row[f"{cell}_{task}"]
+                values = " | ".join(value(entry) for value in columns.values())
+                print(
+                    f"| {row['backend']} | {LAYER_NAMES[cell]} {task} "
+                    f"| {values} |"
+                )
 
 
 def _layer_share(row, kind):
@@ -411,34 +426,31 @@ def main():
             f"\n{kind.capitalize()} samples/s, batch {BATCH_SIZE} (ratio to "
             "plain PyTorch in the same process):\n"
         )
-        print("| backend | model | keras.layers | keras_seq.layers | PyTorch |")
-        print("|---|---|---|---|---|")
-        for row in rows:
-            for cell in cells:
-                for task in TASKS:
-                    entry = row[f"{cell}_{task}"]
-                    print(
-                        f"| {row['backend']} | {LAYER_NAMES[cell]} {task} "
-                        f"| {_cell(entry, 'keras', kind)} "
-                        f"| {_cell(entry, 'keras_seq', kind)} "
-                        f"| {_cell(entry, 'torch', kind)} |"
-                    )
+        _print_table(
+            rows,
+            cells,
+            {
+                header: functools.partial(_cell, name=name, kind=kind)
+                for header, name in (
+                    ("keras.layers", "keras"),
+                    ("keras_seq.layers", "keras_seq"),
+                    ("PyTorch", "torch"),
+                )
+            },
+        )
     print(
         "\nThe recurrent layer's share, ms per batch: each model's time less "
         "that of the same model without its layer (ms per batch in brackets), "
         "keras_seq.layers against PyTorch (speed ratio):\n"
     )
-    print("| backend | model | training | inference |")
-    print("|---|---|---|---|")
-    for row in rows:
-        for cell in cells:
-            for task in TASKS:
-                entry = row[f"{cell}_{task}"]
-                print(
-                    f"| {row['backend']} | {LAYER_NAMES[cell]} {task} "
-                    f"| {_layer_share(entry, 'train')} "
-                    f"| {_layer_share(entry, 'inference')} |"
-                )
+    _print_table(
+        rows,
+        cells,
+        {
+            "training": functools.partial(_layer_share, kind="train"),
+            "inference": functools.partial(_layer_share, kind="inference"),
+        },
+    )
     print("\nMasked over unmasked training time (keras_seq.layers):\n")
     for row in rows:
         for cell in cells:
