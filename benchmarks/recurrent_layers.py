@@ -126,7 +126,8 @@ def keras_model(layers_module, cell, task):
 
 def keras_runs(layers_module, cell, task, num_batches):
     """`(train_epoch, predict, paths)` for the model made with
-    `layers_module`, warmed up (compiled)."""
+    `layers_module`'s layer for `cell` (or without one: `None, None`),
+    warmed up (compiled)."""
     x, y, _ = make_data(task, num_batches)
     model, layer = keras_model(layers_module, cell, task)
 
@@ -290,7 +291,7 @@ def worker(backend, num_batches, repeats, cells, output):
                 )
                 runs[task, "torch"] = torch_runs(cell, task, num_batches)
                 runs[task, "keras_without_rnn"] = keras_runs(
-                    None, cell, task, num_batches
+                    None, None, task, num_batches
                 )
                 runs[task, "torch_without_rnn"] = torch_runs(
                     None, task, num_batches

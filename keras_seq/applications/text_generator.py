@@ -412,6 +412,19 @@ class TextGenerator(ApplicationMixin, keras.Model):
         logits = fast_layers.ban_index(logits, 0, BANNED_LOGIT)
         return logits, hidden, state
 
+    def _token_step(self):
+        """`RecurrentStack.token_step` over the embedding table, or `None`
+        where the embedding is not a plain float32 table (LoRA, quantized,
+        another dtype) or the stack has no such step."""
+        embedding = self.embedding
+        if (
+            embedding.compute_dtype != "float32"
+            or getattr(embedding, "lora_enabled", False)
+            or getattr(embedding, "quantization_mode", None) is not None
+        ):
+            return None
+        return self.recurrent_stack.token_step(embedding.embeddings)
+
     def frozen_next(self):
         """`next` for one generation, with what no token changes done once.
 
@@ -425,15 +438,8 @@ class TextGenerator(ApplicationMixin, keras.Model):
         no shortcut applies (dtypes other than float32, non-default cells,
         a LoRA or quantized embedding).
         """
-        embedding = self.embedding
-        token_step = None
-        if (
-            embedding.compute_dtype == "float32"
-            and not getattr(embedding, "lora_enabled", False)
-            and getattr(embedding, "quantization_mode", None) is None
-        ):
-            token_step = self.recurrent_stack.token_step(embedding.embeddings)
         if keras.config.backend() != "torch":
+            token_step = self._token_step()
             if token_step is None:
                 return None
 
@@ -450,7 +456,8 @@ class TextGenerator(ApplicationMixin, keras.Model):
         dense = fast_layers.frozen_dense(
             self.head, banned=(0,), banned_value=BANNED_LOGIT
         )
-        if token_step is not None and dense is not None:
+        token_step = None if dense is None else self._token_step()
+        if token_step is not None:
 
             def next(prompt, state, index):
                 hidden, state = token_step(prompt[:, index - 1], state)
