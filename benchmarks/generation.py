@@ -17,7 +17,7 @@ Targets (DESIGN.md): JAX and TensorFlow at least 5x the PyTorch eager loop,
 the torch backend at least 1.0x; first call at most 2 s; beam search with 4
 beams at most 2x greedy per token.
 
-Two more figures say what bounds those ratios on a CPU:
+These figures say what bounds those ratios on a CPU:
 
 - the matrix-product floor: the time of one step's matrix products alone
   (embedding to gates, state to gates, state to logits) in a loop of
